@@ -1,0 +1,891 @@
+"""Loading and validating a case file.
+
+A case file is read in two steps. PyYAML's C composer builds a node tree that
+knows the line of every key and item; we turn that tree into plain Python
+values ourselves, so that we control the YAML 1.1 traps (a text field that
+says ``no`` or ``10:00`` stays the text the user wrote) and remember a line
+for every field path. Pydantic then validates the values against the models
+below, and every failure is reported with its file, line and field path, all
+at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import types
+import typing
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+)
+
+from .errors import CaseError, Problem
+
+#: A case file larger than this is refused before it is parsed: real cases,
+#: even with hundreds of meetings, are well under a megabyte.
+MAX_FILE_BYTES = 5 * 1024 * 1024
+#: Nodes allowed after expanding YAML aliases: stops an "alias bomb" early.
+MAX_NODES = 200_000
+MAX_DEPTH = 40
+
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+EMAIL_RE = re.compile(
+    r"^[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\]+\.[^@\s<>()\[\],;:\"\\]+$"
+)
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\u2028\u2029\x85]")
+
+Status = Literal["planned", "on-track", "at-risk", "done", "missed"]
+Party = Literal["us", "client"]
+CASE_STATUSES = ("open", "resolved", "closed")
+WEEKDAYS = (
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+)
+
+
+# -- field types ---------------------------------------------------------------
+
+
+def _one_line(value: str) -> str:
+    if _CONTROL_RE.search(value):
+        raise ValueError(
+            "must be one line of text (it holds a line break or control character)"
+        )
+    return value
+
+
+def _slug(value: str) -> str:
+    if not SLUG_RE.match(value):
+        raise ValueError(
+            f'not a valid id: "{value}" (lower-case letters, digits and hyphens, '
+            "starting with a letter or digit)"
+        )
+    return value
+
+
+def _date(value: Any) -> Any:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        if DATE_RE.match(value):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                pass
+        raise ValueError(f'not a date: "{value}" (expected YYYY-MM-DD)')
+    raise ValueError(f"not a date: {value!r} (expected YYYY-MM-DD)")
+
+
+def _time(value: Any) -> Any:
+    if isinstance(value, str):
+        match = TIME_RE.match(value)
+        if match:
+            return time(int(match[1]), int(match[2]))
+        raise ValueError(f'not a time: "{value}" (expected HH:MM, 24-hour)')
+    raise ValueError(f"not a time: {value!r} (expected HH:MM, 24-hour, in quotes)")
+
+
+def _email(value: str) -> str:
+    if not EMAIL_RE.match(value):
+        raise ValueError(f'not an email address: "{value}"')
+    return value
+
+
+def _url(value: str) -> str:
+    if not re.match(r"^https?://[^\s<>\"]+$", value):
+        raise ValueError(f'not a web link: "{value}" (expected http:// or https://)')
+    return value
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f'unknown time zone: "{value}" (expected an IANA name such as Europe/London)'
+        ) from None
+    return value
+
+
+def _none_is_empty(value: Any) -> Any:
+    return [] if value is None else value
+
+
+Text = Annotated[str, AfterValidator(_one_line)]
+Markdown = str
+Name = Text
+Slug = Annotated[str, AfterValidator(_slug)]
+Day = Annotated[date, BeforeValidator(_date)]
+Clock = Annotated[time, BeforeValidator(_time)]
+Email = Annotated[str, AfterValidator(_one_line), AfterValidator(_email)]
+Url = Annotated[str, AfterValidator(_url)]
+TimeZone = Annotated[str, AfterValidator(_timezone)]
+T = typing.TypeVar("T")
+List = Annotated[list[T], BeforeValidator(_none_is_empty)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+# -- the case file, version 1 --------------------------------------------------
+
+
+class Person(_Model):
+    name: Text
+    role: Text | None = None
+    email: Email | None = None
+    phone: Text | None = None
+
+
+class Contact(Person):
+    primary: bool = False
+
+
+class Member(Person):
+    lead: bool = False
+
+
+class Client(_Model):
+    organisation: Text
+    culture: Markdown | None = None  # internal
+    contacts: Annotated[List[Contact], Field(min_length=1)]
+
+
+class Team(_Model):
+    organisation: Text | None = None
+    members: Annotated[List[Member], Field(min_length=1)]
+
+
+class Incident(_Model):
+    summary: Markdown
+    occurred: Day | None = None
+    impact: Markdown | None = None
+
+
+class Fact(_Model):
+    text: Text
+    source: Literal["client", "us", "record"] | None = None
+    disputed: bool = False
+    note: Markdown | None = None
+
+
+class Feeling(_Model):
+    who: Name | None = None
+    feeling: Text
+    evidence: Text | None = None
+
+
+class Listening(_Model):  # internal, every field of it
+    facts: List[Fact] = []
+    feelings: List[Feeling] = []
+    unsaid: List[Text] = []
+    questions: List[Text] = []
+    restatements: List[Text] = []
+
+
+class Ownership(_Model):
+    mistakes: List[Text] = []
+    apology: Markdown | None = None
+
+
+class Framing(_Model):
+    client_view: Markdown | None = None  # internal
+    our_view: Markdown | None = None  # internal
+    shared: Markdown | None = None
+
+
+class Objective(_Model):
+    id: Slug
+    text: Text
+
+
+class Milestone(_Model):
+    id: Slug
+    title: Text
+    due: Day
+    owner: Name | None = None
+    status: Status = "planned"
+    objective: Slug | None = None
+
+
+class Checkins(_Model):
+    cadence: Literal["weekly", "fortnightly", "monthly"]
+    weekday: Literal[WEEKDAYS] | None = None  # type: ignore[valid-type]
+    time: Clock | None = None
+    duration: Annotated[int, Field(gt=0, le=24 * 60)] = 30
+    channel: Text | None = None
+    link: Url | None = None
+    starts: Day
+    until: Day | None = None
+
+
+class Plan(_Model):
+    objectives: List[Objective] = []
+    milestones: Annotated[List[Milestone], Field(min_length=1)]
+    checkins: Checkins | None = None
+
+
+class Action(_Model):
+    text: Text
+    owner: Name | None = None
+    due: Day | None = None
+    done: bool = False
+
+
+class Progress(_Model):
+    milestone: Slug
+    status: Status
+    note: Text | None = None
+
+
+class Meeting(_Model):
+    date: Day
+    time: Clock | None = None
+    kind: Literal["kickoff", "check-in", "review", "closing"] = "check-in"
+    attendees: List[Name] = []
+    summary: Markdown | None = None
+    heard: List[Text] = []
+    decisions: List[Text] = []
+    actions: List[Action] = []
+    progress: List[Progress] = []
+    positives: List[Text] = []
+    concerns: List[Text] = []
+    internal_notes: Markdown | None = None  # internal
+
+    @property
+    def held(self) -> bool:
+        """A meeting is held once anything about it was recorded."""
+        return bool(
+            self.summary
+            or self.heard
+            or self.decisions
+            or self.actions
+            or self.progress
+        )
+
+
+class Commitment(_Model):
+    party: Literal["us", "client", "both"]
+    text: Text
+    due: Day | None = None
+
+
+class Signatory(_Model):
+    name: Text
+    party: Party
+    role: Text | None = None
+    email: Email | None = None
+
+
+class Agreement(_Model):
+    title: Text = "Recovery agreement"
+    effective: Day
+    background: Markdown | None = None
+    commitments: Annotated[List[Commitment], Field(min_length=1)]
+    review: Day | None = None
+    signatories: Annotated[List[Signatory], Field(min_length=1)]
+
+
+class Case(_Model):
+    id: Slug | None = None
+    title: Text
+    status: Literal[CASE_STATUSES] = "open"  # type: ignore[valid-type]
+    timezone: TimeZone | None = None
+    client: Client
+    team: Team
+    incident: Incident
+    listening: Listening | None = None  # internal
+    ownership: Ownership | None = None
+    framing: Framing | None = None
+    affirmations: List[Text] = []
+    plan: Plan
+    meetings: List[Meeting] = []
+    agreement: Agreement | None = None
+
+    @property
+    def primary_contact(self) -> Contact:
+        return next(
+            (c for c in self.client.contacts if c.primary), self.client.contacts[0]
+        )
+
+    @property
+    def lead(self) -> Member:
+        return next((m for m in self.team.members if m.lead), self.team.members[0])
+
+    def people(self) -> set[str]:
+        """Every name a case may refer to: client contacts and team members."""
+        return {p.name for p in self.client.contacts} | {
+            m.name for m in self.team.members
+        }
+
+
+#: Fields that may appear only in internal documents, as paths into a case
+#: ("*" stands for every item of a list). views.py strips exactly these.
+INTERNAL_FIELDS: tuple[tuple[str, ...], ...] = (
+    ("client", "culture"),
+    ("listening",),
+    ("framing", "client_view"),
+    ("framing", "our_view"),
+    ("meetings", "*", "internal_notes"),
+)
+
+
+# -- reading YAML with line numbers --------------------------------------------
+
+Path_ = tuple[str | int, ...]
+
+
+class _Reader:
+    """Turns a composed YAML node tree into plain values and a line map."""
+
+    def __init__(self) -> None:
+        self.lines: dict[Path_, int] = {}
+        self.problems: list[tuple[Path_, int, str]] = []
+        self.nodes = 0
+
+    def convert(self, node: yaml.Node, path: Path_, depth: int = 0) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise _TooBig(node.start_mark.line + 1)
+        if depth > MAX_DEPTH:
+            raise _TooDeep(node.start_mark.line + 1)
+        self.lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.ScalarNode):
+            if node.style is None and node.tag == "tag:yaml.org,2002:null":
+                return None
+            return node.value
+        if isinstance(node, yaml.SequenceNode):
+            return [
+                self.convert(item, (*path, i), depth + 1)
+                for i, item in enumerate(node.value)
+            ]
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.problems.append(
+                    (path, line, "a key must be a plain name, not a list or mapping")
+                )
+                continue
+            key = key_node.value
+            if key == "<<" and key_node.tag == "tag:yaml.org,2002:merge":
+                self.problems.append(
+                    (path, line, "YAML merge keys (<<) are not supported")
+                )
+                continue
+            if key in result:
+                first = self.lines.get((*path, key))
+                self.problems.append(
+                    (
+                        (*path, key),
+                        line,
+                        f"duplicate key `{key}` (first given on line {first})",
+                    )
+                )
+                continue
+            self.lines[(*path, key)] = line
+            result[key] = self.convert(value_node, (*path, key), depth + 1)
+        return result
+
+
+class _TooBig(Exception):
+    def __init__(self, line: int) -> None:
+        self.line = line
+
+
+class _TooDeep(_TooBig):
+    pass
+
+
+def format_path(path: Iterable[str | int]) -> str:
+    """``("plan", "milestones", 1, "due")`` -> ``plan.milestones[1].due``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _line_for(lines: dict[Path_, int], path: Path_) -> int | None:
+    for end in range(len(path), -1, -1):
+        line = lines.get(tuple(path[:end]))
+        if line is not None:
+            return line
+    return None
+
+
+# -- knowing the schema, for "did you mean" -----------------------------------
+
+
+def _unwrap(annotation: Any) -> Any:
+    """The model class an annotation holds, through Optional, list and Annotated."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (list, typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            annotation = args[0]
+        else:
+            return annotation
+
+
+def _model_at(loc: Iterable[str | int]) -> type[BaseModel] | None:
+    model: Any = Case
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return None
+        info = model.model_fields.get(part)
+        if info is None:
+            return None
+        model = _unwrap(info.annotation)
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _unknown_key_message(loc: tuple[str | int, ...]) -> str:
+    key, place = str(loc[-1]), loc[:-1]
+    model = _model_at(place)
+    known = list(model.model_fields) if model else []
+    where = f" at {format_path(place)}" if place else " at the top level"
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    hint = (
+        f": did you mean `{close[0]}`?"
+        if close
+        else f" (known keys: {', '.join(known)})"
+    )
+    return f"unknown key `{key}`{where}{hint}"
+
+
+# -- turning pydantic's errors into ours ------------------------------------------
+
+_TYPE_NAMES = {
+    "string_type": "text",
+    "list_type": "a list",
+    "model_type": "a mapping of fields",
+    "model_attributes_type": "a mapping of fields",
+    "dict_type": "a mapping of fields",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+}
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    return f'"{value}"'
+
+
+def _message(error: Any) -> str:
+    kind = error["type"]
+    loc = tuple(error["loc"])
+    value = error.get("input")
+    if kind == "extra_forbidden":
+        return _unknown_key_message(loc)
+    if kind == "missing":
+        return "required field is missing"
+    if kind in _TYPE_NAMES:
+        return f"expected {_TYPE_NAMES[kind]}, got {_describe(value)}"
+    if kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        return f"must be one of {expected}, got {_describe(value)}"
+    if kind == "too_short":
+        return "must list at least one item"
+    if kind in ("greater_than", "less_than_equal"):
+        return f"out of range: {_describe(value)}"
+    if kind == "value_error":
+        return str(error["ctx"]["error"])
+    return error["msg"]
+
+
+def _error_loc(error: Any) -> tuple[str | int, ...]:
+    # Pydantic adds the name of a tagged/union member or a validator to loc;
+    # keep only the parts that are real keys and indexes of the case.
+    loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and "[" in p))
+    if error["type"] == "missing":
+        return loc
+    return loc
+
+
+# -- loading -----------------------------------------------------------------------
+
+
+@dataclass
+class CaseFile:
+    """A validated case with what is needed to point back into its file."""
+
+    path: Path
+    display: str
+    case: Case
+    lines: dict[Path_, int] = field(repr=False)
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        assert self.case.id is not None
+        return self.case.id
+
+    def problem(self, path: Path_, message: str) -> Problem:
+        return Problem(
+            self.display, _line_for(self.lines, path), format_path(path), message
+        )
+
+
+def read_text(path: Path, display: str) -> str:
+    """Read a case file's bytes as UTF-8, refusing what cannot be a case."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise CaseError(
+                [
+                    Problem(
+                        display,
+                        None,
+                        "",
+                        f"file is too large ({size / 1e6:.1f} MB; a case file is limited to {MAX_FILE_BYTES // (1024 * 1024)} MB)",
+                    )
+                ]
+            )
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CaseError(
+            [Problem(display, None, "", f"cannot read file: {exc.strerror}")]
+        ) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise CaseError(
+            [
+                Problem(
+                    display,
+                    line,
+                    "",
+                    f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); save the file as UTF-8",
+                )
+            ]
+        ) from None
+    return text
+
+
+def parse_yaml(text: str, display: str) -> tuple[Any, dict[Path_, int], list[Problem]]:
+    """Compose YAML into plain values and a line for every field path."""
+    if not text.strip() or all(
+        not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
+    ):
+        raise CaseError(
+            [
+                Problem(
+                    display,
+                    1,
+                    "",
+                    "the file is empty: a case needs at least `title`, `client`, `team`, `incident` and `plan`",
+                )
+            ]
+        )
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        nodes = list(yaml.compose_all(text, Loader=loader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = exc.problem or "invalid YAML"
+        if "'\\t'" in problem or "\\t" in problem:
+            problem += " (YAML does not allow tabs for indentation: use spaces)"
+        context = f" ({exc.context})" if exc.context else ""
+        raise CaseError(
+            [Problem(display, line, "", f"YAML syntax error: {problem}{context}")]
+        ) from None
+    except yaml.YAMLError as exc:
+        raise CaseError([Problem(display, None, "", f"YAML error: {exc}")]) from None
+    if len(nodes) != 1:
+        raise CaseError(
+            [
+                Problem(
+                    display,
+                    1,
+                    "",
+                    "expected one YAML document, found several (remove the extra `---`)",
+                )
+            ]
+        )
+    root = nodes[0]
+    if not isinstance(root, yaml.MappingNode):
+        raise CaseError(
+            [
+                Problem(
+                    display,
+                    root.start_mark.line + 1,
+                    "",
+                    "expected a mapping of fields (`title: ...`, `client: ...`) at the top level",
+                )
+            ]
+        )
+    reader = _Reader()
+    try:
+        data = reader.convert(root, ())
+    except _TooDeep as exc:
+        raise CaseError(
+            [
+                Problem(
+                    display,
+                    exc.line,
+                    "",
+                    f"nested too deeply (more than {MAX_DEPTH} levels)",
+                )
+            ]
+        ) from None
+    except _TooBig as exc:
+        raise CaseError(
+            [
+                Problem(
+                    display,
+                    exc.line,
+                    "",
+                    f"too many values after expanding YAML aliases (more than {MAX_NODES}); is this an alias bomb?",
+                )
+            ]
+        ) from None
+    problems = [
+        Problem(display, line, format_path(path), message)
+        for path, line, message in reader.problems
+    ]
+    return data, reader.lines, problems
+
+
+def default_id(path: Path) -> str:
+    return path.stem
+
+
+def load_case(
+    path: Path,
+    *,
+    display: str | None = None,
+    today: date | None = None,
+    default_timezone: str = "UTC",
+) -> CaseFile:
+    """Load and validate one case file; raise CaseError with every problem."""
+    display = display or str(path)
+    data, lines, problems = parse_yaml(read_text(path, display), display)
+    return validate_case(
+        data,
+        lines,
+        path=path,
+        display=display,
+        today=today,
+        default_timezone=default_timezone,
+        problems=problems,
+    )
+
+
+def validate_case(
+    data: dict[str, Any],
+    lines: dict[Path_, int],
+    *,
+    path: Path,
+    display: str,
+    today: date | None = None,
+    default_timezone: str = "UTC",
+    problems: list[Problem] | None = None,
+) -> CaseFile:
+    """Validate plain case data; the second half of :func:`load_case`."""
+    problems = list(problems or [])
+    case: Case | None = None
+    try:
+        case = Case.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            loc = _error_loc(error)
+            problems.append(
+                Problem(
+                    display, _line_for(lines, loc), format_path(loc), _message(error)
+                )
+            )
+    if case is None:
+        raise CaseError(_sorted(problems))
+
+    update: dict[str, Any] = {}
+    if case.id is None:
+        stem = default_id(path)
+        if SLUG_RE.match(stem):
+            update["id"] = stem
+        else:
+            problems.append(
+                Problem(
+                    display,
+                    1,
+                    "id",
+                    f'the file name "{stem}" is not a valid case id; rename the file or add `id:` (lower-case letters, digits, hyphens)',
+                )
+            )
+    if case.timezone is None:
+        update["timezone"] = default_timezone
+    if update:
+        case = case.model_copy(update=update)
+    casefile = CaseFile(path=path, display=display, case=case, lines=lines)
+    problems.extend(_cross_check(casefile))
+    if problems:
+        raise CaseError(_sorted(problems))
+    casefile.warnings = list(_warnings(casefile, today))
+    return casefile
+
+
+def _sorted(problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: p.line or 0)
+
+
+def _duplicates(items: Iterable[tuple[Path_, Any]]) -> Iterator[tuple[Path_, Any]]:
+    seen: set[Any] = set()
+    for path, key in items:
+        if key in seen:
+            yield path, key
+        seen.add(key)
+
+
+def _cross_check(cf: CaseFile) -> Iterator[Problem]:
+    """Rules that span fields: unique ids and dates, references that exist."""
+    case = cf.case
+    plan = case.plan
+    for path, key in _duplicates(
+        ((("plan", "objectives", i, "id"), o.id) for i, o in enumerate(plan.objectives))
+    ):
+        yield cf.problem(path, f'duplicate objective id "{key}"')
+    for path, key in _duplicates(
+        ((("plan", "milestones", i, "id"), m.id) for i, m in enumerate(plan.milestones))
+    ):
+        yield cf.problem(path, f'duplicate milestone id "{key}"')
+    objectives = {o.id for o in plan.objectives}
+    milestones = {m.id for m in plan.milestones}
+    for i, m in enumerate(plan.milestones):
+        if m.objective is not None and m.objective not in objectives:
+            yield cf.problem(
+                ("plan", "milestones", i, "objective"),
+                _unknown_ref("objective", m.objective, objectives),
+            )
+    for path, key in _duplicates(
+        ((("meetings", i, "date"), m.date) for i, m in enumerate(case.meetings))
+    ):
+        yield cf.problem(
+            path, f"two meetings on {key.isoformat()}: record one meeting a day"
+        )
+    for i, meeting in enumerate(case.meetings):
+        for j, progress in enumerate(meeting.progress):
+            if progress.milestone not in milestones:
+                yield cf.problem(
+                    ("meetings", i, "progress", j, "milestone"),
+                    _unknown_ref("milestone", progress.milestone, milestones),
+                )
+    checkins = plan.checkins
+    if checkins and checkins.until and checkins.until < checkins.starts:
+        yield cf.problem(
+            ("plan", "checkins", "until"),
+            f"ends ({checkins.until}) before check-ins start ({checkins.starts})",
+        )
+    if (
+        case.agreement
+        and case.agreement.review
+        and case.agreement.review < case.agreement.effective
+    ):
+        yield cf.problem(
+            ("agreement", "review"),
+            f"review date {case.agreement.review} is before the agreement takes effect ({case.agreement.effective})",
+        )
+
+
+def _unknown_ref(kind: str, value: str, known: set[str]) -> str:
+    close = difflib.get_close_matches(value, sorted(known), n=1)
+    hint = (
+        f": did you mean `{close[0]}`?"
+        if close
+        else f" (known: {', '.join(sorted(known)) or 'none'})"
+    )
+    return f'unknown {kind} "{value}"{hint}'
+
+
+def _name_uses(case: Case) -> Iterator[tuple[Path_, str]]:
+    for i, m in enumerate(case.plan.milestones):
+        if m.owner:
+            yield ("plan", "milestones", i, "owner"), m.owner
+    if case.listening:
+        for i, f in enumerate(case.listening.feelings):
+            if f.who:
+                yield ("listening", "feelings", i, "who"), f.who
+    for i, meeting in enumerate(case.meetings):
+        for j, name in enumerate(meeting.attendees):
+            yield ("meetings", i, "attendees", j), name
+        for j, action in enumerate(meeting.actions):
+            if action.owner:
+                yield ("meetings", i, "actions", j, "owner"), action.owner
+
+
+def _warnings(cf: CaseFile, today: date | None) -> Iterator[Problem]:
+    """Things that are valid but probably not what the user meant."""
+    case = cf.case
+    people = case.people()
+    for path, name in _name_uses(case):
+        if name not in people:
+            close = difflib.get_close_matches(name, sorted(people), n=1)
+            hint = (
+                f": did you mean `{close[0]}`?"
+                if close
+                else " (not a client contact or team member)"
+            )
+            yield cf.problem(path, f'unknown person "{name}"{hint}')
+    primaries = [i for i, c in enumerate(case.client.contacts) if c.primary]
+    if len(primaries) > 1:
+        yield cf.problem(
+            ("client", "contacts", primaries[1], "primary"),
+            "more than one primary contact; the first is used",
+        )
+    leads = [i for i, m in enumerate(case.team.members) if m.lead]
+    if len(leads) > 1:
+        yield cf.problem(
+            ("team", "members", leads[1], "lead"),
+            "more than one lead; the first is used",
+        )
+    review = case.agreement.review if case.agreement else None
+    if review:
+        for i, m in enumerate(case.plan.milestones):
+            if m.due > review:
+                yield cf.problem(
+                    ("plan", "milestones", i, "due"),
+                    f"due {m.due} after the agreement's review date {review}",
+                )
+    if today:
+        for i, meeting in enumerate(case.meetings):
+            if meeting.date > today and meeting.held:
+                yield cf.problem(
+                    ("meetings", i, "date"),
+                    f"meeting on {meeting.date} is in the future but already has notes (summary, decisions, ...)",
+                )
