@@ -44,9 +44,7 @@ MAX_DEPTH = 40
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
-EMAIL_RE = re.compile(
-    r"^[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\]+\.[^@\s<>()\[\],;:\"\\]+$"
-)
+EMAIL_RE = re.compile(r"^[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\]+\.[^@\s<>()\[\],;:\"\\]+$")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\u2028\u2029\x85]")
 
 Status = Literal["planned", "on-track", "at-risk", "done", "missed"]
@@ -68,9 +66,7 @@ WEEKDAYS = (
 
 def _one_line(value: str) -> str:
     if _CONTROL_RE.search(value):
-        raise ValueError(
-            "must be one line of text (it holds a line break or control character)"
-        )
+        raise ValueError("must be one line of text (it holds a line break or control character)")
     return value
 
 
@@ -276,13 +272,7 @@ class Meeting(_Model):
     @property
     def held(self) -> bool:
         """A meeting is held once anything about it was recorded."""
-        return bool(
-            self.summary
-            or self.heard
-            or self.decisions
-            or self.actions
-            or self.progress
-        )
+        return bool(self.summary or self.heard or self.decisions or self.actions or self.progress)
 
 
 class Commitment(_Model):
@@ -325,9 +315,7 @@ class Case(_Model):
 
     @property
     def primary_contact(self) -> Contact:
-        return next(
-            (c for c in self.client.contacts if c.primary), self.client.contacts[0]
-        )
+        return next((c for c in self.client.contacts if c.primary), self.client.contacts[0])
 
     @property
     def lead(self) -> Member:
@@ -335,9 +323,7 @@ class Case(_Model):
 
     def people(self) -> set[str]:
         """Every name a case may refer to: client contacts and team members."""
-        return {p.name for p in self.client.contacts} | {
-            m.name for m in self.team.members
-        }
+        return {p.name for p in self.client.contacts} | {m.name for m in self.team.members}
 
 
 #: Fields that may appear only in internal documents, as paths into a case
@@ -376,10 +362,7 @@ class _Reader:
                 return None
             return node.value
         if isinstance(node, yaml.SequenceNode):
-            return [
-                self.convert(item, (*path, i), depth + 1)
-                for i, item in enumerate(node.value)
-            ]
+            return [self.convert(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
             line = key_node.start_mark.line + 1
@@ -390,9 +373,7 @@ class _Reader:
                 continue
             key = key_node.value
             if key == "<<" and key_node.tag == "tag:yaml.org,2002:merge":
-                self.problems.append(
-                    (path, line, "YAML merge keys (<<) are not supported")
-                )
+                self.problems.append((path, line, "YAML merge keys (<<) are not supported"))
                 continue
             if key in result:
                 first = self.lines.get((*path, key))
@@ -473,11 +454,7 @@ def _unknown_key_message(loc: tuple[str | int, ...]) -> str:
     known = list(model.model_fields) if model else []
     where = f" at {format_path(place)}" if place else " at the top level"
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-    hint = (
-        f": did you mean `{close[0]}`?"
-        if close
-        else f" (known keys: {', '.join(known)})"
-    )
+    hint = f": did you mean `{close[0]}`?" if close else f" (known keys: {', '.join(known)})"
     return f"unknown key `{key}`{where}{hint}"
 
 
@@ -557,9 +534,7 @@ class CaseFile:
         return self.case.id
 
     def problem(self, path: Path_, message: str) -> Problem:
-        return Problem(
-            self.display, _line_for(self.lines, path), format_path(path), message
-        )
+        return Problem(self.display, _line_for(self.lines, path), format_path(path), message)
 
 
 def read_text(path: Path, display: str) -> str:
@@ -579,9 +554,7 @@ def read_text(path: Path, display: str) -> str:
             )
         data = path.read_bytes()
     except OSError as exc:
-        raise CaseError(
-            [Problem(display, None, "", f"cannot read file: {exc.strerror}")]
-        ) from None
+        raise CaseError([Problem(display, None, "", f"cannot read file: {exc.strerror}")]) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -728,9 +701,7 @@ def validate_case(
         for error in exc.errors():
             loc = _error_loc(error)
             problems.append(
-                Problem(
-                    display, _line_for(lines, loc), format_path(loc), _message(error)
-                )
+                Problem(display, _line_for(lines, loc), format_path(loc), _message(error))
             )
     if case is None:
         raise CaseError(_sorted(problems))
@@ -796,9 +767,7 @@ def _cross_check(cf: CaseFile) -> Iterator[Problem]:
     for path, key in _duplicates(
         ((("meetings", i, "date"), m.date) for i, m in enumerate(case.meetings))
     ):
-        yield cf.problem(
-            path, f"two meetings on {key.isoformat()}: record one meeting a day"
-        )
+        yield cf.problem(path, f"two meetings on {key.isoformat()}: record one meeting a day")
     for i, meeting in enumerate(case.meetings):
         for j, progress in enumerate(meeting.progress):
             if progress.milestone not in milestones:

@@ -33,11 +33,7 @@ class Problem:
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
-        return (
-            f"{where}: {self.path}: {self.message}"
-            if self.path
-            else f"{where}: {self.message}"
-        )
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
 
 
 class CaseError(MendError):

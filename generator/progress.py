@@ -56,9 +56,7 @@ class Rollup:
 def rollup(case: Case, today: date) -> Rollup:
     statuses = current_statuses(case)
     counts = Counter(statuses.values())
-    overdue = sum(
-        1 for m in case.plan.milestones if is_overdue(m, statuses[m.id], today)
-    )
+    overdue = sum(1 for m in case.plan.milestones if is_overdue(m, statuses[m.id], today))
     return Rollup(
         total=len(case.plan.milestones),
         counts={s: counts.get(s, 0) for s in STATUS_ORDER},

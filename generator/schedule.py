@@ -113,9 +113,7 @@ def next_meeting(case: Case, today: date) -> NextMeeting | None:
     """
     listed = {m.date: m for m in case.meetings}
     checkins = case.plan.checkins
-    candidates: list[date] = [
-        m.date for m in case.meetings if not m.held and m.date >= today
-    ]
+    candidates: list[date] = [m.date for m in case.meetings if not m.held and m.date >= today]
     if checkins is not None:
         for day in checkin_dates(checkins):
             if day >= today and not (day in listed and listed[day].held):

@@ -1,0 +1,82 @@
+"""Writers: one module a format, each turning a document into bytes.
+
+Every writer module defines ``write(doc, source, ctx) -> bytes``; the build
+decides where the bytes go and writes them with :func:`atomic_write`.
+Writers are imported only when their format is built, so that ``mend check``
+never pays for WeasyPrint or pyHanko.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..case import Case, CaseFile
+    from ..config import Config
+    from ..documents import Document
+    from ..render import Renderer
+
+
+@dataclass
+class Source:
+    """What a writer may read: the case (redacted for client documents) and its view."""
+
+    casefile: CaseFile
+    case: Case
+    view: dict[str, Any]
+
+
+@dataclass
+class BuildContext:
+    """Settings shared by every document of a build."""
+
+    workspace: Path
+    config: Config
+    renderer: Renderer
+    today: date
+    warnings: list[str] = field(default_factory=list)
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+
+Writer = Callable[["Document", Source, BuildContext], bytes]
+
+
+def get_writer(fmt: str) -> Writer:
+    """The ``write`` function of a format's module, imported on first use."""
+    module = importlib.import_module(f"{__name__}.{fmt}")
+    return module.write
+
+
+def template_context(doc: Document, source: Source, fmt: str) -> dict[str, Any]:
+    return {**source.view, "doc": doc, "format": fmt}
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write a file so that readers see the old bytes or the new, never half.
+
+    The temporary file lives in the same folder, so ``os.replace`` is a
+    rename on one file system, which POSIX and Windows make atomic.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise

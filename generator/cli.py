@@ -1,0 +1,278 @@
+"""The ``mend`` command line: parse options, call functions, print results.
+
+Nothing here does the work itself, so that tests can call the same functions
+directly. Heavy modules (pydantic models, WeasyPrint, pyHanko) are imported
+inside the commands that need them, which keeps ``mend --help`` instant.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+ALL_FORMATS = ("md", "html", "pdf", "eml", "ics")
+
+
+class DateType(click.ParamType):
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a date (YYYY-MM-DD)", param, ctx)
+
+
+class FormatList(click.ParamType):
+    """A comma list of formats, checked against the ones mend writes."""
+
+    name = "FORMATS"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[str, ...]:
+        if isinstance(value, tuple):
+            return value
+        items = tuple(dict.fromkeys(v.strip().lower() for v in value.split(",") if v.strip()))
+        unknown = [v for v in items if v not in ALL_FORMATS]
+        if unknown or not items:
+            self.fail(
+                f"unknown format {', '.join(unknown) or '(none)'}; choose from {', '.join(ALL_FORMATS)}",
+                param,
+                ctx,
+            )
+        return items
+
+
+DATE = DateType()
+
+
+def workspace_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--workspace`` and ``--today``: every command that reads cases takes them."""
+
+    @click.option(
+        "--workspace",
+        "-w",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=".",
+        show_default="current folder",
+        help="The workspace folder (holds content/, templates/, mend.toml).",
+    )
+    @click.option(
+        "--today", type=DATE, default=None, help="The date taken as today (default: the real date)."
+    )
+    @functools.wraps(func)
+    def wrapper(*args: Any, today: date | None, **kwargs: Any) -> Any:
+        return func(*args, today=today or date.today(), **kwargs)
+
+    return wrapper
+
+
+def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--out``, ``--format`` and ``--jobs``: every command that writes documents."""
+    func = click.option(
+        "--jobs",
+        "-j",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Worker processes for rendering (default: the number of cores).",
+    )(func)
+    func = click.option(
+        "--format",
+        "-f",
+        "formats",
+        type=FormatList(),
+        default=",".join(ALL_FORMATS),
+        show_default=True,
+        help="Comma list of formats to write: md, html, pdf, eml, ics.",
+    )(func)
+    func = click.option(
+        "--out",
+        "-o",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Output folder (default: <workspace>/output).",
+    )(func)
+    return func
+
+
+def _print_warnings(warnings: Sequence[object]) -> None:
+    for warning in warnings:
+        click.secho(str(warning), fg="yellow", err=True)
+
+
+def _finish(report: Any, out: Path | None, workspace: Path) -> None:
+    """Print what a build did and exit 1 if any case failed."""
+    _print_warnings(report.warnings)
+    for failure in report.failed:
+        click.secho(f"error: {failure}", fg="red", err=True)
+    target = out or workspace / "output"
+    click.echo(
+        f"{len(report.written)} written, {len(report.unchanged)} unchanged, "
+        f"{len(report.failed)} failed in {report.seconds:.2f}s -> {target}"
+    )
+    if report.failed:
+        sys.exit(1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="mend", prog_name="mend")
+def main() -> None:
+    """mend: documents for winning back a client's trust.
+
+    Keep one YAML case file per client situation in content/; mend writes the
+    internal prep brief, the client agenda, the living recovery plan, recap
+    emails, the check-in calendar and a signable agreement into output/.
+    """
+
+
+@main.command()
+@click.argument("cases", nargs=-1, metavar="[CASE]...")
+@workspace_options
+def check(cases: tuple[str, ...], workspace: Path, today: date) -> None:
+    """Validate case files (all of content/ by default); write nothing.
+
+    Prints every error with its file, line and field, and warnings that do
+    not stop a build. Exits 1 if any case is invalid.
+    """
+    from .build import Workspace, load_cases
+
+    ws = Workspace.open(workspace)
+    paths = [ws.resolve_case(c) for c in cases] if cases else ws.case_paths()
+    if not paths:
+        raise click.ClickException(f"no case files in {ws.display(ws.content)}/")
+    result = load_cases(ws, paths, today)
+    _print_warnings(f"warning: {w}" for w in result.warnings)
+    for error in result.errors:
+        for problem in error.problems:
+            click.secho(f"error: {problem}", fg="red", err=True)
+    valid, invalid = len(result.cases), len(result.errors)
+    click.echo(f"{valid} valid, {invalid} invalid, {len(result.warnings)} warnings")
+    if invalid:
+        sys.exit(1)
+
+
+@main.command()
+@workspace_options
+@output_options
+def build(
+    workspace: Path, today: date, out: Path | None, formats: tuple[str, ...], jobs: int | None
+) -> None:
+    """Build every case in content/ into the output folder.
+
+    Writes all documents in all formats (or those of --format), and
+    output/index.html. A file whose bytes would not change is left alone. An
+    invalid case is reported and skipped, its previous output kept; the exit
+    code is then 1.
+    """
+    from .build import build as run_build
+
+    report = run_build(workspace, today=today, out=out, formats=formats)
+    _finish(report, out, workspace)
+
+
+def _single_document(kind: str, summary: str) -> click.Command:
+    @click.argument("case")
+    @workspace_options
+    @output_options
+    def command(
+        case: str,
+        workspace: Path,
+        today: date,
+        out: Path | None,
+        formats: tuple[str, ...],
+        jobs: int | None,
+        **extra: Any,
+    ) -> None:
+        from .build import build as run_build
+
+        report = run_build(
+            workspace,
+            today=today,
+            out=out,
+            formats=formats,
+            kinds=(kind,),
+            cases=[case],
+            only_date=extra.get("meeting"),
+        )
+        if not report.written and not report.unchanged and not report.failed:
+            report.failed.append(
+                f"{case}: no {kind} to build as of {today.isoformat()} ({_why_none(kind)})"
+            )
+        _finish(report, out, workspace)
+
+    command.__doc__ = summary
+    return click.command(kind)(command)
+
+
+def _why_none(kind: str) -> str:
+    return {
+        "brief": "no next meeting: add plan.checkins or a meeting on or after today",
+        "agenda": "no next meeting: add plan.checkins or a meeting on or after today",
+        "recap": "no held meeting matches",
+        "agreement": "the case has no agreement section",
+        "calendar": "the case has no plan.checkins",
+    }.get(kind, "nothing in the requested formats")
+
+
+for _kind, _summary in (
+    (
+        "brief",
+        "Build the internal prep brief for a case's next meeting (internal/, never for the client).",
+    ),
+    ("agenda", "Build the client agenda for a case's next meeting: the five-part recovery agenda."),
+    ("plan", "Build a case's living recovery plan: milestones, check-ins and the meeting log."),
+    (
+        "agreement",
+        "Build a case's agreement, with an empty signature field per signatory in the PDF.",
+    ),
+):
+    main.add_command(_single_document(_kind, _summary))
+
+
+@main.command()
+@click.argument("case")
+@click.option(
+    "--meeting", type=DATE, default=None, help="The meeting's date (default: every held meeting)."
+)
+@workspace_options
+@output_options
+def recap(
+    case: str,
+    meeting: date | None,
+    workspace: Path,
+    today: date,
+    out: Path | None,
+    formats: tuple[str, ...],
+    jobs: int | None,
+) -> None:
+    """Build the recap email (.eml) of a held meeting of a case."""
+    from .build import build as run_build
+
+    report = run_build(
+        workspace,
+        today=today,
+        out=out,
+        formats=("eml",),
+        kinds=("recap",),
+        cases=[case],
+        only_date=meeting,
+    )
+    if not report.written and not report.unchanged and not report.failed:
+        which = f"on {meeting.isoformat()}" if meeting else "at all"
+        report.failed.append(
+            f"{case}: no held meeting {which} (a meeting is held once it has a summary, heard, decisions, actions or progress)"
+        )
+    _finish(report, out, workspace)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

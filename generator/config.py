@@ -1,0 +1,72 @@
+"""Workspace settings from ``mend.toml``.
+
+Every setting has a default, so a workspace needs no ``mend.toml`` at all.
+Unknown keys are errors, for the same reason as in case files: a typo that
+is silently ignored is a setting lost.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .case import TimeZone, format_path
+from .errors import ConfigError
+
+CONFIG_NAME = "mend.toml"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PdfSettings(_Section):
+    page_size: Literal["A4", "Letter"] = "A4"
+    #: PDF/A conformance for archiving: "pdf/a-2b" or "pdf/a-3b".
+    variant: Literal["pdf/a-2b", "pdf/a-3b"] | None = None
+
+
+class SmtpSettings(_Section):
+    host: str = "localhost"
+    port: int | None = None
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    user: str | None = None
+    #: Name of the environment variable that holds the password.
+    password_env: str | None = None
+    timeout: float = Field(default=30, gt=0)
+
+
+class Config(_Section):
+    timezone: TimeZone = "UTC"
+    pdf: PdfSettings = PdfSettings()
+    smtp: SmtpSettings = SmtpSettings()
+
+
+def load_config(workspace: Path) -> Config:
+    """Read ``mend.toml`` from the workspace, or the defaults without one."""
+    path = workspace / CONFIG_NAME
+    if not path.is_file():
+        return Config()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{CONFIG_NAME}: {exc}") from None
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            loc = tuple(error["loc"])
+            message = error["msg"]
+            if error["type"] == "extra_forbidden":
+                model = Config
+                for part in loc[:-1]:
+                    model = model.model_fields[str(part)].annotation  # type: ignore[assignment]
+                close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1)
+                message = f"unknown setting{': did you mean `' + close[0] + '`?' if close else ''}"
+            lines.append(f"{CONFIG_NAME}: {format_path(loc)}: {message}")
+        raise ConfigError("\n".join(lines)) from None

@@ -1,0 +1,218 @@
+"""Rendering templates: the Jinja environments, the theme lookup, the filters.
+
+The default theme lives in the repository's ``templates/`` folder and ships
+inside the wheel as ``generator/theme``. A workspace's own ``templates/``
+folder comes first on the search path, so a file there replaces the default
+of the same name, as MkDocs' ``custom_dir`` does.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, time
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import markdown as markdown_lib
+import nh3
+from markupsafe import Markup
+
+from .errors import TemplateError
+
+#: What case Markdown may become in HTML: text structure, emphasis, links.
+#: Images are left out: a picture in a client's pasted email could point at a
+#: local file or a tracking pixel.
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "del", "em", "h3", "h4", "h5", "h6",
+    "hr", "i", "li", "ol", "p", "pre", "s", "strong", "sub", "sup", "table", "tbody",
+    "td", "th", "thead", "tr", "ul",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "td": {"align"}, "th": {"align"}}
+URL_SCHEMES = {"http", "https", "mailto"}
+TEXT_SUFFIXES = (".md", ".txt", ".ics")
+
+
+def theme_dir() -> Path:
+    """The default theme: inside the installed package, else the repo's ``templates/``."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "theme"
+    return packaged if packaged.is_dir() else here.parent / "templates"
+
+
+# -- Markdown ---------------------------------------------------------------------
+
+_md = markdown_lib.Markdown(extensions=["sane_lists", "tables"], output_format="html")
+
+
+@lru_cache(maxsize=4096)
+def markdown_to_html(text: str) -> Markup:
+    """Render case Markdown to HTML that is safe to put in any page or email."""
+    html = _md.reset().convert(text)
+    clean = nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer",
+    )
+    return Markup(clean)
+
+
+class MarkdownText(str):
+    """Markdown that :func:`sanitize_markdown` already made safe to print."""
+
+
+_TAG_START_RE = re.compile(r"<(?=[A-Za-z/!?])")
+_IMAGE_RE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_LINK_RE = re.compile(r"\[([^\]]*)\]\(\s*<?\s*([^)\s>]*)[^)]*\)")
+_REFDEF_RE = re.compile(r"^ {0,3}\[[^\]]+\]:\s*<?(\S*?)>?(\s.*)?$", re.MULTILINE)
+_SAFE_URL_RE = re.compile(r"^(https?:|mailto:)", re.IGNORECASE)
+
+
+def _safe_link(match: re.Match[str]) -> str:
+    return match[0] if _SAFE_URL_RE.match(match[2]) else match[1]
+
+
+def sanitize_markdown(text: str) -> MarkdownText:
+    """Keep case Markdown as Markdown, without raw HTML, images or unsafe links.
+
+    Raw HTML is escaped so it shows as the text it was; an image keeps its
+    alt text; a link to anything but http(s) or mailto keeps its label only.
+    """
+    text = _TAG_START_RE.sub("&lt;", text)
+    text = _IMAGE_RE.sub(r"\1", text)
+    text = _LINK_RE.sub(_safe_link, text)
+    text = _REFDEF_RE.sub(lambda m: m[0] if _SAFE_URL_RE.match(m[1]) else "", text)
+    return MarkdownText(text.strip())
+
+
+_MD_SPECIAL_RE = re.compile(r"([\\`*_\[\]<>|#])")
+
+
+def escape_markdown(value: Any) -> Any:
+    """Finalize hook of the Markdown environment: plain text prints as text.
+
+    A one-line field such as a name or a decision must not turn into a link
+    or a heading in a Markdown viewer, whatever characters it holds.
+    """
+    if isinstance(value, MarkdownText) or not isinstance(value, str):
+        return value
+    return _MD_SPECIAL_RE.sub(r"\\\1", value)
+
+
+# -- dates --------------------------------------------------------------------------
+
+
+def long_date(value: date | None) -> str:
+    """``Tuesday 24 November 2026``: unambiguous in every English locale."""
+    if value is None:
+        return ""
+    return f"{value:%A} {value.day} {value:%B %Y}"
+
+
+def short_date(value: date | None) -> str:
+    if value is None:
+        return ""
+    return f"{value.day} {value:%b %Y}"
+
+
+def clock(value: time | datetime | None) -> str:
+    return "" if value is None else f"{value:%H:%M}"
+
+
+def _md_filter(text: str | None) -> MarkdownText:
+    return sanitize_markdown(text or "")
+
+
+def _html_md_filter(text: str | None) -> Markup:
+    return markdown_to_html(text or "")
+
+
+def _indent_md(text: str, width: int = 2) -> str:
+    return MarkdownText(text.replace("\n", "\n" + " " * width))
+
+
+# -- the renderer -----------------------------------------------------------------
+
+
+class Renderer:
+    """Two Jinja environments over one search path: HTML (autoescaped) and text.
+
+    ``StrictUndefined`` makes a template that names a missing field fail
+    loudly, and the client view has no internal field to name, so a
+    client-facing template cannot print one by mistake.
+    """
+
+    def __init__(self, workspace: Path | None = None, extra_dirs: Sequence[Path] = ()) -> None:
+        search = [*extra_dirs]
+        if workspace is not None and (workspace / "templates").is_dir():
+            search.append(workspace / "templates")
+        theme = theme_dir()
+        if not any(_same(theme, p) for p in search):
+            search.append(theme)
+        self.search_path = search
+        loader = jinja2.FileSystemLoader([str(p) for p in search])
+        common = {
+            "loader": loader,
+            "undefined": jinja2.StrictUndefined,
+            "trim_blocks": True,
+            "lstrip_blocks": True,
+            "keep_trailing_newline": True,
+            "auto_reload": False,
+            "cache_size": 400,
+        }
+        self.html = jinja2.Environment(autoescape=True, **common)
+        self.text = jinja2.Environment(autoescape=False, finalize=escape_markdown, **common)
+        for env, md in ((self.html, _html_md_filter), (self.text, _md_filter)):
+            env.filters.update(
+                markdown=md,
+                longdate=long_date,
+                shortdate=short_date,
+                clock=clock,
+                indent_md=_indent_md,
+            )
+
+    def environment(self, name: str) -> jinja2.Environment:
+        return self.text if name.endswith(TEXT_SUFFIXES) else self.html
+
+    def source_path(self, name: str) -> Path | None:
+        """The file a template name resolves to, for the build's manifest."""
+        for folder in self.search_path:
+            candidate = folder / name
+            if candidate.is_file():
+                return candidate
+        return None
+
+    def render(self, name: str, context: Mapping[str, Any]) -> str:
+        """Render one template; turn every Jinja failure into a TemplateError."""
+        env = self.environment(name)
+        try:
+            return env.get_template(name).render(context)
+        except jinja2.TemplateNotFound as exc:
+            raise TemplateError(f"template not found: {exc.name}") from None
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateError(
+                f"{exc.filename or exc.name}:{exc.lineno}: template syntax error: {exc.message}"
+            ) from None
+        except jinja2.UndefinedError as exc:
+            audience = context.get("audience")
+            hint = (
+                " (a client-facing document cannot use internal fields)"
+                if audience == "client"
+                else ""
+            )
+            raise TemplateError(f"{name}: {exc.message}{hint}") from None
+        except TemplateError:
+            raise
+        except Exception as exc:  # a filter or test in a user's template failed
+            raise TemplateError(f"{name}: {type(exc).__name__}: {exc}") from None
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False

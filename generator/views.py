@@ -1,0 +1,108 @@
+"""The audience rule: what a document's templates are allowed to see.
+
+Client-facing documents are rendered from a view built from a *redacted*
+copy of the case, dumped to plain data without the internal keys at all. A
+template that names an internal field, by mistake or on purpose, meets
+``StrictUndefined`` and fails; it cannot print what is not there. Internal
+documents get the whole case.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from .case import INTERNAL_FIELDS, Case, CaseFile
+from .progress import STATUS_LABELS, current_statuses, is_overdue, rollup
+from .schedule import held_meetings, meetings_by_date, next_meeting, upcoming_checkins
+
+Audience = Literal["client", "internal"]
+
+
+def redact(case: Case) -> Case:
+    """A copy of the case with every internal field emptied."""
+    update: dict[str, Any] = {"listening": None}
+    update["client"] = case.client.model_copy(update={"culture": None})
+    if case.framing is not None:
+        update["framing"] = case.framing.model_copy(update={"client_view": None, "our_view": None})
+    update["meetings"] = [m.model_copy(update={"internal_notes": None}) for m in case.meetings]
+    return case.model_copy(update=update)
+
+
+def _exclude_spec() -> dict[str, Any]:
+    """INTERNAL_FIELDS as pydantic's nested ``exclude`` argument."""
+    spec: dict[str, Any] = {}
+    for path in INTERNAL_FIELDS:
+        node = spec
+        for part in path[:-1]:
+            node = node.setdefault("__all__" if part == "*" else part, {})
+        node[path[-1]] = True
+    return spec
+
+
+_EXCLUDE = _exclude_spec()
+
+
+def dump(model: Any, audience: Audience) -> dict[str, Any]:
+    """Plain data for templates; without internal keys for the client."""
+    return model.model_dump(exclude=_EXCLUDE if audience == "client" else None)
+
+
+def build_view(casefile: CaseFile, audience: Audience, today: date) -> dict[str, Any]:
+    """Everything one document's templates may use, for one audience."""
+    case = casefile.case if audience == "internal" else redact(casefile.case)
+    data = dump(case, audience)
+    statuses = current_statuses(case)
+    milestones = []
+    for raw, model in zip(data["plan"]["milestones"], case.plan.milestones, strict=True):
+        status = statuses[model.id]
+        milestones.append(
+            {
+                **raw,
+                "current": status,
+                "current_label": STATUS_LABELS[status],
+                "overdue": is_overdue(model, status, today),
+            }
+        )
+    meetings = {m.date: m for m in case.meetings}
+    by_date = {m["date"]: m for m in data["meetings"]}
+    held = [by_date[m.date] for m in held_meetings(case)]
+    nxt = next_meeting(case, today)
+    next_view = None
+    if nxt is not None:
+        listed = by_date.get(nxt.date) if nxt.date in meetings else None
+        next_view = {
+            "date": nxt.date,
+            "time": nxt.time,
+            "kind": nxt.kind,
+            "duration": nxt.duration,
+            "channel": nxt.channel,
+            "link": nxt.link,
+            "meeting": listed,
+            "is_checkin": nxt.is_checkin,
+        }
+    last_held = held[-1] if held else None
+    contacts = data["client"]["contacts"]
+    members = data["team"]["members"]
+    primary = next((c for c in contacts if c["primary"]), contacts[0])
+    lead = next((m for m in members if m["lead"]), members[0])
+    return {
+        "audience": audience,
+        "today": today,
+        "id": case.id,
+        "case": data,
+        "milestones": milestones,
+        "objectives": {o["id"]: o for o in data["plan"]["objectives"]},
+        "rollup": rollup(case, today),
+        "status_labels": STATUS_LABELS,
+        "next": next_view,
+        "upcoming": upcoming_checkins(case, today),
+        "meetings": [by_date[m.date] for m in meetings_by_date(case)],
+        "held": held,
+        "held_newest_first": list(reversed(held)),
+        "last_held": last_held,
+        "primary": primary,
+        "lead": lead,
+        "us": data["team"]["organisation"] or lead["name"],
+        "them": data["client"]["organisation"],
+    }

@@ -1,0 +1,15 @@
+"""HTML: one self-contained page, its stylesheet inlined, ready to send or print."""
+
+from __future__ import annotations
+
+from ..documents import Document
+from . import BuildContext, Source, template_context
+
+
+def render_html(doc: Document, source: Source, ctx: BuildContext, fmt: str = "html") -> str:
+    """The page as text; the PDF writer renders the same page for print."""
+    return ctx.renderer.render(f"html/{doc.template}.html", template_context(doc, source, fmt))
+
+
+def write(doc: Document, source: Source, ctx: BuildContext) -> bytes:
+    return render_html(doc, source, ctx).encode("utf-8")
