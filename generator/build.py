@@ -154,19 +154,19 @@ def render_case(
 ) -> dict[PurePosixPath, bytes]:
     """Every file of one case, in memory: nothing is written if one fails."""
     out: dict[PurePosixPath, bytes] = {}
-    views: dict[str, Source] = {}
+    sources: dict[tuple[str, bool], Source] = {}
     for doc in documents_for(casefile.case, ctx.today):
         if doc.kind not in kinds or (only_date is not None and doc.date not in (None, only_date)):
             continue
-        wanted = [f for f in doc.formats if f in formats]
-        if not wanted:
-            continue
-        source = views.get(doc.audience)
-        if source is None:
-            case = casefile.case if doc.audience == "internal" else redact(casefile.case)
-            source = Source(casefile, case, build_view(casefile, doc.audience, ctx.today))
-            views[doc.audience] = source
-        for fmt in wanted:
+        for fmt in doc.formats:
+            if fmt not in formats:
+                continue
+            key = (doc.audience, fmt == "md")
+            source = sources.get(key)
+            if source is None:
+                case = casefile.case if doc.audience == "internal" else redact(casefile.case)
+                view = build_view(casefile, doc.audience, ctx.today, markdown=fmt == "md")
+                source = sources[key] = Source(casefile, case, view)
             out[doc.path(fmt)] = get_writer(fmt)(doc, source, ctx)
     return out
 
@@ -205,8 +205,12 @@ def build(
             continue
         _write_files(out, files, report)
     if cases is None and "html" in formats and set(kinds) == set(KINDS):
-        index = render_index(workspace, loaded, ctx)
-        _write_files(out, {PurePosixPath("index.html"): index}, report)
+        try:
+            index = render_index(workspace, loaded, ctx)
+        except MendError as exc:
+            report.failed.append(f"index.html: {exc.format_message()}")
+        else:
+            _write_files(out, {PurePosixPath("index.html"): index}, report)
     report.warnings.extend(f"warning: {w}" for w in ctx.warnings)
     report.seconds = _time.perf_counter() - started
     return report
@@ -248,6 +252,7 @@ def render_index(workspace: Workspace, loaded: LoadResult, ctx: BuildContext) ->
     invalid = [error.problems[0].file for error in loaded.errors if error.problems]
     context = {
         "audience": "client",
+        "format": "html",
         "today": ctx.today,
         "entries": entries,
         "invalid": invalid,

@@ -128,7 +128,10 @@ def _none_is_empty(value: Any) -> Any:
 
 
 Text = Annotated[str, AfterValidator(_one_line)]
-Markdown = str
+#: Marks a field as Markdown in the models, so the Markdown writer knows to
+#: sanitise it as Markdown instead of escaping it as plain text.
+MARKDOWN = object()
+Markdown = Annotated[str, MARKDOWN]
 Name = Text
 Slug = Annotated[str, AfterValidator(_slug)]
 Day = Annotated[date, BeforeValidator(_date)]
@@ -326,6 +329,9 @@ class Case(_Model):
         return {p.name for p in self.client.contacts} | {m.name for m in self.team.members}
 
 
+#: Who a document is for: the client, or us alone.
+Audience = Literal["client", "internal"]
+
 #: Fields that may appear only in internal documents, as paths into a case
 #: ("*" stands for every item of a list). views.py strips exactly these.
 INTERNAL_FIELDS: tuple[tuple[str, ...], ...] = (
@@ -419,6 +425,29 @@ def _line_for(lines: dict[Path_, int], path: Path_) -> int | None:
 
 
 # -- knowing the schema, for "did you mean" -----------------------------------
+
+
+def is_markdown(annotation: Any) -> bool:
+    """Whether a field annotation is (an optional) :data:`Markdown`."""
+    if typing.get_origin(annotation) is Annotated:
+        return MARKDOWN in typing.get_args(annotation)[1:]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return any(is_markdown(a) for a in typing.get_args(annotation))
+    return False
+
+
+def item_annotation(annotation: Any) -> Any:
+    """The annotation of a list field's items (through Optional and Annotated)."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
+        elif origin is list:
+            return typing.get_args(annotation)[0]
+        else:
+            return annotation
 
 
 def _unwrap(annotation: Any) -> Any:

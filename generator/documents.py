@@ -7,13 +7,14 @@ agreement only when the case has one, the calendar only with check-ins.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from pathlib import PurePosixPath
 
-from .case import Case
+from .case import Audience, Case, Signatory
 from .schedule import held_meetings, next_meeting
-from .views import Audience
 
 #: Every format mend writes, in the order it builds them.
 FORMATS = ("md", "html", "pdf", "eml", "ics")
@@ -65,3 +66,26 @@ def documents_for(case: Case, today: date) -> list[Document]:
     if case.plan.checkins is not None:
         docs.append(Document(cid, "calendar", "client", "checkins", ("ics",)))
     return docs
+
+
+def slugify(text: str) -> str:
+    """A name as lower-case ASCII words joined by hyphens ("Siobhán O'Neill" -> "siobhan-oneill")."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    ascii_text = re.sub(r"['\u2019]", "", ascii_text.lower())
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:50].strip("-")
+
+
+def signature_fields(signatories: list[Signatory]) -> list[str]:
+    """The PDF form field of each signatory: ``sig-<slug of the name>``, unique.
+
+    A name with no Latin letters (any script may appear) falls back to its
+    position, and a repeated slug gets a number, so every field is distinct.
+    """
+    names: list[str] = []
+    for i, signatory in enumerate(signatories, start=1):
+        base = f"sig-{slugify(signatory.name) or f'signatory-{i}'}"
+        name, n = base, 2
+        while name in names:
+            name, n = f"{base}-{n}", n + 1
+        names.append(name)
+    return names

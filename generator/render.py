@@ -92,14 +92,12 @@ def sanitize_markdown(text: str) -> MarkdownText:
 _MD_SPECIAL_RE = re.compile(r"([\\`*_\[\]<>|#])")
 
 
-def escape_markdown(value: Any) -> Any:
-    """Finalize hook of the Markdown environment: plain text prints as text.
+def escape_markdown(value: str) -> str:
+    """Plain text for a Markdown document: it prints as the text it is.
 
     A one-line field such as a name or a decision must not turn into a link
     or a heading in a Markdown viewer, whatever characters it holds.
     """
-    if isinstance(value, MarkdownText) or not isinstance(value, str):
-        return value
     return _MD_SPECIAL_RE.sub(r"\\\1", value)
 
 
@@ -124,6 +122,8 @@ def clock(value: time | datetime | None) -> str:
 
 
 def _md_filter(text: str | None) -> MarkdownText:
+    if isinstance(text, MarkdownText):  # the Markdown view sanitised it already
+        return text
     return sanitize_markdown(text or "")
 
 
@@ -165,7 +165,7 @@ class Renderer:
             "cache_size": 400,
         }
         self.html = jinja2.Environment(autoescape=True, **common)
-        self.text = jinja2.Environment(autoescape=False, finalize=escape_markdown, **common)
+        self.text = jinja2.Environment(autoescape=False, **common)
         for env, md in ((self.html, _html_md_filter), (self.text, _md_filter)):
             env.filters.update(
                 markdown=md,

@@ -10,13 +10,25 @@ documents get the whole case.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
-from .case import INTERNAL_FIELDS, Case, CaseFile
+from pydantic import BaseModel
+
+from .case import (
+    INTERNAL_FIELDS,
+    Audience,
+    Case,
+    CaseFile,
+    Listening,
+    Ownership,
+    _unwrap,
+    is_markdown,
+    item_annotation,
+)
+from .documents import signature_fields
 from .progress import STATUS_LABELS, current_statuses, is_overdue, rollup
+from .render import escape_markdown, sanitize_markdown
 from .schedule import held_meetings, meetings_by_date, next_meeting, upcoming_checkins
-
-Audience = Literal["client", "internal"]
 
 
 def redact(case: Case) -> Case:
@@ -48,10 +60,46 @@ def dump(model: Any, audience: Audience) -> dict[str, Any]:
     return model.model_dump(exclude=_EXCLUDE if audience == "client" else None)
 
 
-def build_view(casefile: CaseFile, audience: Audience, today: date) -> dict[str, Any]:
-    """Everything one document's templates may use, for one audience."""
+def markdown_safe(value: Any, annotation: Any) -> Any:
+    """Case data made safe to print in Markdown, following the models' types.
+
+    Markdown fields are sanitised (no raw HTML, images or unsafe links);
+    every other text is escaped so that it prints as the text it is.
+    """
+    if isinstance(value, str):
+        return sanitize_markdown(value) if is_markdown(annotation) else escape_markdown(value)
+    if isinstance(value, list):
+        item = item_annotation(annotation)
+        return [markdown_safe(v, item) for v in value]
+    if isinstance(value, dict):
+        model = _unwrap(annotation)
+        fields = (
+            model.model_fields if isinstance(model, type) and issubclass(model, BaseModel) else {}
+        )
+        return {
+            k: markdown_safe(v, fields[k].annotation if k in fields else None)
+            for k, v in value.items()
+        }
+    return value
+
+
+def build_view(
+    casefile: CaseFile, audience: Audience, today: date, *, markdown: bool = False
+) -> dict[str, Any]:
+    """Everything one document's templates may use, for one audience.
+
+    With ``markdown`` every text in the view is already escaped for a
+    Markdown document, so templates (and their macros) print it as is.
+    """
     case = casefile.case if audience == "internal" else redact(casefile.case)
+    # Optional sections become empty ones, so templates need no guards.
+    if case.ownership is None:
+        case = case.model_copy(update={"ownership": Ownership()})
+    if audience == "internal" and case.listening is None:
+        case = case.model_copy(update={"listening": Listening()})
     data = dump(case, audience)
+    if markdown:
+        data = markdown_safe(data, Case)
     statuses = current_statuses(case)
     milestones = []
     for raw, model in zip(data["plan"]["milestones"], case.plan.milestones, strict=True):
@@ -76,7 +124,7 @@ def build_view(casefile: CaseFile, audience: Audience, today: date) -> dict[str,
             "time": nxt.time,
             "kind": nxt.kind,
             "duration": nxt.duration,
-            "channel": nxt.channel,
+            "channel": data["plan"]["checkins"]["channel"] if data["plan"]["checkins"] else None,
             "link": nxt.link,
             "meeting": listed,
             "is_checkin": nxt.is_checkin,
@@ -86,8 +134,19 @@ def build_view(casefile: CaseFile, audience: Audience, today: date) -> dict[str,
     members = data["team"]["members"]
     primary = next((c for c in contacts if c["primary"]), contacts[0])
     lead = next((m for m in members if m["lead"]), members[0])
+    signatures = []
+    if case.agreement is not None:
+        fields = signature_fields(case.agreement.signatories)
+        for raw, name in zip(data["agreement"]["signatories"], fields, strict=True):
+            organisation = (
+                data["client"]["organisation"]
+                if raw["party"] == "client"
+                else data["team"]["organisation"]
+            )
+            signatures.append({**raw, "field": name, "organisation": organisation})
     return {
         "audience": audience,
+        "signatures": signatures,
         "today": today,
         "id": case.id,
         "case": data,
