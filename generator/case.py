@@ -623,7 +623,10 @@ def parse_yaml(text: str, display: str) -> tuple[Any, dict[Path_, int], list[Pro
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         problem = exc.problem or "invalid YAML"
-        if "'\\t'" in problem or "\\t" in problem:
+        source_line = (
+            text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
+        )
+        if "\t" in source_line[: mark.column + 1 if mark else 0] or "\\t" in problem:
             problem += " (YAML does not allow tabs for indentation: use spaces)"
         context = f" ({exc.context})" if exc.context else ""
         raise CaseError(

@@ -1,0 +1,71 @@
+"""Templates, overrides, and Markdown made safe."""
+
+from __future__ import annotations
+
+from generator.build import build
+from generator.render import Renderer, markdown_to_html, sanitize_markdown, theme_dir
+
+from .conftest import FULL_CASE, TODAY, make_workspace
+
+
+def test_workspace_template_overrides_the_default(tmp_path):
+    override = '{% extends "html/base.html" %}{% block content %}<p id="mine">Our own plan page</p>{% endblock %}'
+    ws = make_workspace(
+        tmp_path / "ws", {"acme.yaml": FULL_CASE}, templates={"html/plan.html": override}
+    )
+    assert build(ws, today=TODAY, formats=("html",)).ok
+    plan = (ws / "output" / "acme" / "plan.html").read_text()
+    assert '<p id="mine">Our own plan page</p>' in plan
+    assert "<style>" in plan  # the default base layout still wraps it
+    agenda = (ws / "output" / "acme" / "agenda-2026-11-24.html").read_text()
+    assert "Where things stand" in agenda  # other documents keep the default
+
+
+def test_theme_is_found():
+    assert (theme_dir() / "html" / "base.html").is_file()
+    assert Renderer(None).source_path("md/plan.md") == theme_dir() / "md" / "plan.md"
+
+
+def test_markdown_to_html_removes_scripts_images_and_unsafe_links():
+    html = markdown_to_html(
+        "Hi <script>alert(1)</script> **there** [x](javascript:alert(1)) "
+        "![p](file:///etc/passwd) [ok](https://example.com) <img src=http://evil.example/t.png>"
+    )
+    assert "<script" not in html and "alert(1)</script>" not in html
+    assert "javascript:" not in html and "<img" not in html and "file:" not in html
+    assert "<strong>there</strong>" in html
+    assert 'href="https://example.com"' in html
+
+
+def test_sanitize_markdown_keeps_markdown_but_not_html():
+    md = sanitize_markdown(
+        "**Bold** <b onclick=x>tag</b> [bad](javascript:alert(1)) ![img](http://x/y.png) [good](https://ok.example)\n\n"
+        "[ref]: data:text/html;base64,xx"
+    )
+    assert "**Bold**" in md
+    assert "<b" not in md and "&lt;b onclick=x>" in md
+    assert "javascript:" not in md and "data:" not in md and "http://x/y.png" not in md
+    assert "[good](https://ok.example)" in md
+
+
+def test_jinja_syntax_in_data_is_printed_not_run(tmp_path):
+    text = FULL_CASE.replace(
+        "title: Getting the Acme portal back on track",
+        "title: '{{ 7*7 }} {% if true %}x{% endif %}'",
+    )
+    ws = make_workspace(tmp_path / "ws", {"acme.yaml": text})
+    assert build(ws, today=TODAY, formats=("md", "html")).ok
+    html = (ws / "output" / "acme" / "plan.html").read_text()
+    assert "{{ 7*7 }}" in html and "49" not in html.split("<main>")[1].split("Milestones")[0]
+
+
+def test_text_fields_are_escaped_in_html_and_markdown(tmp_path):
+    text = FULL_CASE.replace(
+        "Thank you for the fast test feedback", "'<script>alert(1)</script> [click](javascript:x)'"
+    )
+    ws = make_workspace(tmp_path / "ws", {"acme.yaml": text})
+    assert build(ws, today=TODAY, formats=("md", "html")).ok
+    html = (ws / "output" / "acme" / "agenda-2026-11-24.html").read_text()
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    md = (ws / "output" / "acme" / "agenda-2026-11-24.md").read_text()
+    assert r"\<script\>alert(1)\</script\> \[click\](javascript:x)" in md
