@@ -9,15 +9,27 @@ as it was; the other cases still build.
 
 from __future__ import annotations
 
+import os
 import time as _time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time
 from pathlib import Path, PurePosixPath
+from typing import Any
 
+from .cache import (
+    MANIFEST_NAME,
+    TODAY_INDEPENDENT,
+    CaseEntry,
+    Fingerprints,
+    Manifest,
+    base_key,
+    digest,
+)
 from .case import CaseFile, load_case
-from .config import Config, load_config
-from .documents import FORMATS, KINDS, documents_for
+from .config import CONFIG_NAME, Config, load_config
+from .documents import FORMATS, KINDS, Document, documents_for
 from .errors import CaseError, MendError, Problem, display_path
 from .render import Renderer
 from .views import build_view, redact
@@ -134,8 +146,10 @@ class BuildReport:
     """What a build did, for the closing line and the exit code."""
 
     written: list[Path] = field(default_factory=list)
-    unchanged: list[Path] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)  # one message per failed case or document
+    unchanged: list[Path] = field(default_factory=list)  # rendered, same bytes as before
+    skipped: int = 0  # not even rendered: nothing they depend on changed
+    removed: list[Path] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # one message per problem
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -151,24 +165,197 @@ def render_case(
     formats: Sequence[str] = FORMATS,
     kinds: Sequence[str] = KINDS,
     only_date: date | None = None,
+    wanted: Callable[[Document, str], bool] | None = None,
 ) -> dict[PurePosixPath, bytes]:
-    """Every file of one case, in memory: nothing is written if one fails."""
+    """Every file of one case, in memory: nothing is written if one fails.
+
+    ``wanted`` narrows the work further (the incremental build asks only for
+    documents whose inputs changed).
+    """
     out: dict[PurePosixPath, bytes] = {}
     sources: dict[tuple[str, bool], Source] = {}
-    for doc in documents_for(casefile.case, ctx.today):
-        if doc.kind not in kinds or (only_date is not None and doc.date not in (None, only_date)):
+    for doc, fmt in planned_outputs(
+        casefile, ctx.today, formats=formats, kinds=kinds, only_date=only_date
+    ):
+        if wanted is not None and not wanted(doc, fmt):
             continue
-        for fmt in doc.formats:
-            if fmt not in formats:
-                continue
-            key = (doc.audience, fmt == "md")
-            source = sources.get(key)
-            if source is None:
-                case = casefile.case if doc.audience == "internal" else redact(casefile.case)
-                view = build_view(casefile, doc.audience, ctx.today, markdown=fmt == "md")
-                source = sources[key] = Source(casefile, case, view)
-            out[doc.path(fmt)] = get_writer(fmt)(doc, source, ctx)
+        key = (doc.audience, fmt == "md")
+        source = sources.get(key)
+        if source is None:
+            case = casefile.case if doc.audience == "internal" else redact(casefile.case)
+            view = build_view(casefile, doc.audience, ctx.today, markdown=fmt == "md")
+            source = sources[key] = Source(casefile, case, view)
+        data = get_writer(fmt)(doc, source, ctx)
+        if data is not None:  # None: the writer skipped it and said why (ctx.warn)
+            out[doc.path(fmt)] = data
     return out
+
+
+def planned_outputs(
+    casefile: CaseFile,
+    today: date,
+    *,
+    formats: Sequence[str] = FORMATS,
+    kinds: Sequence[str] = KINDS,
+    only_date: date | None = None,
+) -> list[tuple[Document, str]]:
+    """Each (document, format) of a case that a build with these options makes."""
+    return [
+        (doc, fmt)
+        for doc in documents_for(casefile.case, today)
+        if doc.kind in kinds and (only_date is None or doc.date in (None, only_date))
+        for fmt in doc.formats
+        if fmt in formats
+    ]
+
+
+# -- one case, in this process or a worker ----------------------------------------
+
+
+@dataclass
+class _Task:
+    path: Path
+    rel: str
+    display: str
+    previous: CaseEntry | None
+    force: bool
+
+
+@dataclass
+class _Result:
+    rel: str
+    files: dict[PurePosixPath, bytes] = field(default_factory=dict)
+    entry: CaseEntry | None = None
+    skipped: int = 0
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Job:
+    """Settings of one build, shared with every worker process."""
+
+    root: Path
+    today: date
+    formats: tuple[str, ...]
+    kinds: tuple[str, ...]
+    only_date: date | None
+    base: str
+    out: Path
+
+
+_worker: tuple[_Job, Workspace, BuildContext, Fingerprints] | None = None
+
+
+def _init_worker(job: _Job) -> None:
+    global _worker
+    workspace = Workspace.open(job.root)
+    renderer = Renderer(workspace.root)
+    ctx = BuildContext(
+        workspace=workspace.root, config=workspace.config, renderer=renderer, today=job.today
+    )
+    _worker = (job, workspace, ctx, Fingerprints(renderer.search_path, workspace.root / "assets"))
+
+
+def _build_one(task: _Task) -> _Result:
+    """Load, validate and render one case; never raises for the user's errors."""
+    assert _worker is not None
+    job, workspace, ctx, fingerprints = _worker
+    result = _Result(task.rel)
+    ctx.warnings = []
+    try:
+        data = task.path.read_bytes()
+        casefile = workspace.load(task.path, job.today)
+    except CaseError as exc:
+        result.problems.extend(str(p) for p in exc.problems)
+        return result
+    except OSError as exc:
+        result.problems.append(f"{task.display}: cannot read: {exc.strerror}")
+        return result
+    result.warnings.extend(f"warning: {w}" for w in casefile.warnings)
+    case_hash = digest(data)
+    today = job.today.isoformat()
+    previous = task.previous.outputs if task.previous and not task.force else {}
+    outputs: dict[str, dict[str, str]] = {}
+
+    def wanted(doc: Document, fmt: str) -> bool:
+        rel = str(doc.path(fmt))
+        key = fingerprints.output_key(
+            base=job.base, case_hash=case_hash, kind=doc.kind, fmt=fmt, today=today
+        )
+        outputs[rel] = {"kind": doc.kind, "fmt": fmt, "key": key}
+        old = previous.get(rel)
+        return not (old is not None and old["key"] == key and (job.out / rel).is_file())
+
+    try:
+        files = render_case(
+            casefile,
+            ctx,
+            formats=job.formats,
+            kinds=job.kinds,
+            only_date=job.only_date,
+            wanted=wanted,
+        )
+    except MendError as exc:
+        result.problems.append(f"{casefile.display}: {exc.format_message()}")
+        return result
+    result.files = files
+    result.skipped = len(outputs) - len(files)
+    for rel in list(outputs):
+        if PurePosixPath(rel) not in files and rel not in previous:
+            del outputs[rel]  # the writer skipped it (e.g. a recap with no recipient)
+    result.warnings.extend(f"warning: {w}" for w in ctx.warnings)
+    result.entry = CaseEntry(
+        id=casefile.id,
+        hash=case_hash,
+        today=today,
+        kinds=list(job.kinds),
+        formats=list(job.formats),
+        outputs=outputs,
+        summary=index_summary(casefile, job.today),
+    )
+    return result
+
+
+# -- the whole workspace ------------------------------------------------------------
+
+
+def _fast_skip(task: _Task, job: _Job, fingerprints: Fingerprints) -> bool:
+    """Whether a case can be skipped without parsing it: nothing it uses moved."""
+    entry = task.previous
+    if (
+        task.force
+        or entry is None
+        or entry.today != job.today.isoformat()
+        and not _today_free(entry)
+    ):
+        return False
+    if not (set(job.formats) <= set(entry.formats) and set(job.kinds) <= set(entry.kinds)):
+        return False
+    if job.only_date is not None:
+        return False
+    try:
+        if digest(task.path.read_bytes()) != entry.hash:
+            return False
+    except OSError:
+        return False
+    for rel, info in entry.outputs.items():
+        if info["fmt"] not in job.formats or info["kind"] not in job.kinds:
+            continue
+        key = fingerprints.output_key(
+            base=job.base,
+            case_hash=entry.hash,
+            kind=info["kind"],
+            fmt=info["fmt"],
+            today=job.today.isoformat(),
+        )
+        if key != info["key"] or not (job.out / rel).is_file():
+            return False
+    return True
+
+
+def _today_free(entry: CaseEntry) -> bool:
+    return all((o["kind"], o["fmt"]) in TODAY_INDEPENDENT for o in entry.outputs.values())
 
 
 def build(
@@ -180,40 +367,107 @@ def build(
     kinds: Sequence[str] = KINDS,
     cases: Sequence[str] | None = None,
     only_date: date | None = None,
+    jobs: int | None = 1,
+    force: bool = False,
+    progress: Callable[[int], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
 ) -> BuildReport:
-    """Build a workspace (or some of its cases) into its output folder."""
+    """Build a workspace (or some of its cases) into its output folder.
+
+    Only what changed since the last build is rendered (see ``cache.py``);
+    ``force`` renders everything. Cases render in ``jobs`` worker processes
+    when there is enough work to pay for starting them. Files are written
+    atomically, only when their bytes change, and only for cases that
+    rendered completely; outputs of removed cases are removed.
+    """
     started = _time.perf_counter()
     workspace = Workspace.open(root)
     out = (out or workspace.root / "output").resolve()
-    paths = [workspace.resolve_case(c) for c in cases] if cases else workspace.case_paths()
-    loaded = load_cases(workspace, paths, today)
-    report = BuildReport()
-    report.warnings.extend(f"warning: {w}" for w in loaded.warnings)
-    for error in loaded.errors:
-        report.failed.extend(str(p) for p in error.problems)
-    ctx = BuildContext(
-        workspace=workspace.root,
-        config=workspace.config,
-        renderer=Renderer(workspace.root),
+    config_path = workspace.root / CONFIG_NAME
+    config_bytes = config_path.read_bytes() if config_path.is_file() else b""
+    job = _Job(
+        root=workspace.root,
         today=today,
+        formats=tuple(formats),
+        kinds=tuple(kinds),
+        only_date=only_date,
+        base=base_key(config_bytes),
+        out=out,
     )
-    for casefile in loaded.cases:
-        try:
-            files = render_case(casefile, ctx, formats=formats, kinds=kinds, only_date=only_date)
-        except MendError as exc:
-            report.failed.append(f"{casefile.display}: {exc.format_message()}")
+    manifest = Manifest.load(out)  # a new base (settings, version) changes every key
+    paths = [workspace.resolve_case(c) for c in cases] if cases else workspace.case_paths()
+    report = BuildReport()
+
+    _init_worker(job)
+    assert _worker is not None
+    fingerprints = _worker[3]
+    tasks: list[_Task] = []
+    for path in paths:
+        rel = workspace.display(path)
+        task = _Task(path, rel, workspace.display(path), manifest.cases.get(rel), force)
+        if _fast_skip(task, job, fingerprints):
+            report.skipped += sum(
+                1
+                for o in task.previous.outputs.values()
+                if o["fmt"] in job.formats and o["kind"] in job.kinds
+            )
             continue
-        _write_files(out, files, report)
+        tasks.append(task)
+
+    if on_start is not None:
+        on_start(len(tasks))
+    seen_ids: dict[str, str] = {
+        entry.id: rel for rel, entry in manifest.cases.items() if rel not in {t.rel for t in tasks}
+    }
+    for result in _run(tasks, job, jobs):
+        if progress is not None:
+            progress(1)
+        report.warnings.extend(result.warnings)
+        if result.problems:
+            report.failed.extend(result.problems)
+            continue
+        assert result.entry is not None
+        other = seen_ids.get(result.entry.id)
+        if other is not None and other != result.rel:
+            report.failed.append(
+                f'{result.rel}:1: id: case id "{result.entry.id}" is already used by {other}'
+            )
+            continue
+        seen_ids[result.entry.id] = result.rel
+        _write_files(out, result.files, report)
+        report.skipped += result.skipped
+        previous = manifest.cases.get(result.rel)
+        _remove_stale(out, previous, result.entry, job, report)
+        manifest.cases[result.rel] = result.entry
+
+    if cases is None:  # a case file that is gone takes its outputs with it
+        present = {workspace.display(p) for p in paths}
+        for rel in [r for r in manifest.cases if r not in present]:
+            entry = manifest.cases.pop(rel)
+            _remove_files(out, entry.outputs, report)
     if cases is None and "html" in formats and set(kinds) == set(KINDS):
-        try:
-            index = render_index(workspace, loaded, ctx)
-        except MendError as exc:
-            report.failed.append(f"index.html: {exc.format_message()}")
-        else:
-            _write_files(out, {PurePosixPath("index.html"): index}, report)
-    report.warnings.extend(f"warning: {w}" for w in ctx.warnings)
+        failed_files = sorted({f.split(":")[0] for f in report.failed})
+        index = render_index(manifest, failed_files, _worker[2])
+        _write_files(out, {PurePosixPath("index.html"): index}, report)
+    manifest.base = job.base
+    if report.written or report.removed or not (out / MANIFEST_NAME).exists() or tasks:
+        manifest.save(out)
     report.seconds = _time.perf_counter() - started
     return report
+
+
+def _run(tasks: list[_Task], job: _Job, jobs: int | None) -> Iterator[_Result]:
+    """Results in task order, from worker processes when it pays."""
+    workers = min(jobs or os.cpu_count() or 1, len(tasks))
+    heavy = "pdf" in job.formats
+    if workers <= 1 or (not heavy and len(tasks) < 64):
+        for task in tasks:
+            yield _build_one(task)
+        return
+    with ProcessPoolExecutor(
+        max_workers=workers, initializer=_init_worker, initargs=(job,)
+    ) as pool:
+        yield from pool.map(_build_one, tasks, chunksize=1 if heavy else 16)
 
 
 def _write_files(out: Path, files: dict[PurePosixPath, bytes], report: BuildReport) -> None:
@@ -235,21 +489,106 @@ def _write_files(out: Path, files: dict[PurePosixPath, bytes], report: BuildRepo
         report.written.append(target)
 
 
-def render_index(workspace: Workspace, loaded: LoadResult, ctx: BuildContext) -> bytes:
+def _remove_stale(
+    out: Path, previous: CaseEntry | None, entry: CaseEntry, job: _Job, report: BuildReport
+) -> None:
+    """Drop files the case made before but no longer yields (a past agenda, say).
+
+    Only outputs of the kinds and formats this build made are considered, and
+    their records carry over otherwise, so a partial build forgets nothing.
+    """
+    if previous is None:
+        return
+    stale = {}
+    for rel, info in previous.outputs.items():
+        if rel in entry.outputs:
+            continue
+        if info["fmt"] in job.formats and info["kind"] in job.kinds and job.only_date is None:
+            stale[rel] = info
+        else:
+            entry.outputs[rel] = info
+    entry.kinds = sorted(set(entry.kinds) | set(previous.kinds))
+    entry.formats = sorted(set(entry.formats) | set(previous.formats))
+    _remove_files(out, stale, report)
+
+
+def _remove_files(out: Path, outputs: dict[str, dict[str, str]], report: BuildReport) -> None:
+    for rel in outputs:
+        target = out / rel
+        if target.resolve().is_relative_to(out) and target.is_file():
+            target.unlink()
+            report.removed.append(target)
+            parent = target.parent
+            while parent != out and parent.is_dir() and not any(parent.iterdir()):
+                parent.rmdir()
+                parent = parent.parent
+
+
+def index_summary(casefile: CaseFile, today: date) -> dict[str, Any]:
+    """What the index shows of a case, kept in the manifest between builds."""
+    view = build_view(casefile, "client", today)
+    roll = view["rollup"]
+    nxt = view["next"]
+    links = [
+        {
+            "kind": d.kind,
+            "date": d.date.isoformat() if d.date else None,
+            "href": str(d.path(f)),
+            "format": f,
+        }
+        for d in documents_for(casefile.case, today)
+        if d.audience == "client"
+        for f in d.formats
+        if f in ("html", "pdf", "ics", "eml")
+    ]
+    return {
+        "title": view["case"]["title"],
+        "status": view["case"]["status"],
+        "them": view["them"],
+        "us": view["us"],
+        "next": {
+            "date": nxt["date"].isoformat(),
+            "time": nxt["time"].strftime("%H:%M") if nxt["time"] else None,
+        }
+        if nxt
+        else None,
+        "rollup": {
+            "done": roll.done,
+            "total": roll.total,
+            "counts": roll.counts,
+            "overdue": roll.overdue,
+        },
+        "links": links,
+    }
+
+
+def render_index(manifest: Manifest, invalid: list[str], ctx: BuildContext) -> bytes:
     """``output/index.html``: every case at a glance, client-safe."""
     entries = []
-    for casefile in loaded.cases:
-        view = build_view(casefile, "client", ctx.today)
-        docs = documents_for(casefile.case, ctx.today)
-        links = [
-            {"kind": d.kind, "date": d.date, "href": str(d.path(f)), "format": f}
-            for d in docs
-            if d.audience == "client"
-            for f in d.formats
-            if f in ("html", "pdf", "ics", "eml")
-        ]
-        entries.append({**view, "links": links})
-    invalid = [error.problems[0].file for error in loaded.errors if error.problems]
+    for entry in sorted(manifest.cases.values(), key=lambda e: (e.summary.get("title", ""), e.id)):
+        s = entry.summary
+        if not s:
+            continue
+        nxt = s["next"]
+        entries.append(
+            {
+                "id": entry.id,
+                "case": {"title": s["title"], "status": s["status"]},
+                "them": s["them"],
+                "us": s["us"],
+                "next": {
+                    "date": date.fromisoformat(nxt["date"]),
+                    "time": time.fromisoformat(nxt["time"]) if nxt["time"] else None,
+                }
+                if nxt
+                else None,
+                "rollup": s["rollup"],
+                "links": [
+                    {**link, "date": date.fromisoformat(link["date"]) if link["date"] else None}
+                    for link in s["links"]
+                ],
+            }
+        )
     context = {
         "audience": "client",
         "format": "html",

@@ -109,18 +109,44 @@ def _print_warnings(warnings: Sequence[object]) -> None:
         click.secho(str(warning), fg="yellow", err=True)
 
 
-def _finish(report: Any, out: Path | None, workspace: Path) -> None:
-    """Print what a build did and exit 1 if any case failed."""
+def _finish(report: Any, out: Path | None, workspace: Path, quiet: bool = False) -> None:
+    """Print what a build did and exit 1 if anything failed."""
     _print_warnings(report.warnings)
     for failure in report.failed:
         click.secho(f"error: {failure}", fg="red", err=True)
-    target = out or workspace / "output"
-    click.echo(
-        f"{len(report.written)} written, {len(report.unchanged)} unchanged, "
-        f"{len(report.failed)} failed in {report.seconds:.2f}s -> {target}"
-    )
+    if not quiet or report.failed:
+        target = out or workspace / "output"
+        removed = f", {len(report.removed)} removed" if report.removed else ""
+        click.echo(
+            f"{len(report.written)} written, {report.skipped + len(report.unchanged)} skipped "
+            f"(unchanged){removed}, {len(report.failed)} failed in {report.seconds:.2f}s -> {target}"
+        )
     if report.failed:
         sys.exit(1)
+
+
+def _run_build(quiet: bool, **kwargs: Any) -> Any:
+    """Run a build with a progress bar on a terminal, when it has real work."""
+    from .build import build as run_build
+
+    show = not quiet and sys.stderr.isatty()
+    bar: Any = None
+
+    def on_start(total: int) -> None:
+        nonlocal bar
+        if show and total >= 20:
+            bar = click.progressbar(length=total, label="Building", file=sys.stderr, show_pos=True)
+            bar.__enter__()
+
+    def progress(n: int) -> None:
+        if bar is not None:
+            bar.update(n)
+
+    try:
+        return run_build(on_start=on_start, progress=progress, **kwargs)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -163,20 +189,29 @@ def check(cases: tuple[str, ...], workspace: Path, today: date) -> None:
 @main.command()
 @workspace_options
 @output_options
+@click.option("--force", is_flag=True, help="Render everything, even what has not changed.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only warnings and errors.")
 def build(
-    workspace: Path, today: date, out: Path | None, formats: tuple[str, ...], jobs: int | None
+    workspace: Path,
+    today: date,
+    out: Path | None,
+    formats: tuple[str, ...],
+    jobs: int | None,
+    force: bool,
+    quiet: bool,
 ) -> None:
     """Build every case in content/ into the output folder.
 
     Writes all documents in all formats (or those of --format), and
-    output/index.html. A file whose bytes would not change is left alone. An
-    invalid case is reported and skipped, its previous output kept; the exit
-    code is then 1.
+    output/index.html. Only what changed since the last build is rendered:
+    output/.mend-manifest.json records what each file was made from. Files
+    of removed cases are removed. An invalid case is reported and skipped,
+    its previous output kept; the exit code is then 1.
     """
-    from .build import build as run_build
-
-    report = run_build(workspace, today=today, out=out, formats=formats)
-    _finish(report, out, workspace)
+    report = _run_build(
+        quiet, root=workspace, today=today, out=out, formats=formats, jobs=jobs, force=force
+    )
+    _finish(report, out, workspace, quiet)
 
 
 def _single_document(kind: str, summary: str) -> click.Command:
@@ -192,10 +227,10 @@ def _single_document(kind: str, summary: str) -> click.Command:
         jobs: int | None,
         **extra: Any,
     ) -> None:
-        from .build import build as run_build
-
-        report = run_build(
-            workspace,
+        report = _run_build(
+            True,
+            root=workspace,
+            jobs=jobs,
             today=today,
             out=out,
             formats=formats,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from generator.build import build
@@ -44,7 +45,8 @@ def test_layout_of_outputs(workspace):
 def test_rebuild_leaves_unchanged_files_alone(workspace):
     build(workspace, today=TODAY, formats=("md", "html"))
     again = build(workspace, today=TODAY, formats=("md", "html"))
-    assert again.written == [] and len(again.unchanged) == 10
+    assert again.written == [] and again.skipped == 9  # index.html is always re-rendered
+    assert again.unchanged == [workspace / "output" / "index.html"]
 
 
 def test_a_bad_case_keeps_its_last_good_output_and_others_build(workspace):
@@ -97,3 +99,84 @@ def test_index_lists_every_case_with_status_and_links(workspace):
     assert "Getting the Acme portal back on track" in index and "A small case" in index
     assert 'href="acme/plan.html"' in index and 'href="acme/agenda-2026-11-24.html"' in index
     assert "internal" not in index.split("<main>")[1]
+
+
+def outputs_written(report, out: Path) -> set[str]:
+    return {str(p.relative_to(out)) for p in report.written}
+
+
+def test_editing_one_template_rebuilds_exactly_the_documents_that_use_it(workspace):
+    out = workspace / "output"
+    build(workspace, today=TODAY, formats=("md", "html"))
+    override = workspace / "templates" / "md" / "agenda.md"
+    override.parent.mkdir(parents=True)
+    override.write_text("# Agenda for {{ case.title }}\n")
+    report = build(workspace, today=TODAY, formats=("md", "html"))
+    assert outputs_written(report, out) == {"acme/agenda-2026-11-24.md"}
+    assert report.skipped == 8
+    # A template that every HTML page includes rebuilds every HTML page.
+    style = workspace / "templates" / "html" / "style.css"
+    style.parent.mkdir(parents=True)
+    style.write_text("body { color: black; }")
+    report = build(workspace, today=TODAY, formats=("md", "html"))
+    assert outputs_written(report, out) == {
+        "acme/agenda-2026-11-24.html",
+        "acme/plan.html",
+        "acme/agreement.html",
+        "acme/internal/brief-2026-11-24.html",
+        "harbour/plan.html",
+        "index.html",
+    }
+
+
+def test_editing_one_case_rebuilds_only_that_case(workspace):
+    out = workspace / "output"
+    build(workspace, today=TODAY, formats=("md", "html"))
+    (workspace / "content" / "harbour.yaml").write_text(
+        MINIMAL_CASE.replace("A small case", "A smaller case")
+    )
+    report = build(workspace, today=TODAY, formats=("md", "html"))
+    assert outputs_written(report, out) == {"harbour/plan.md", "harbour/plan.html", "index.html"}
+    assert report.skipped == 7
+
+
+def test_removing_a_case_removes_its_outputs(workspace):
+    out = workspace / "output"
+    build(workspace, today=TODAY, formats=("md", "html"))
+    (out / "notes.txt").write_text("mine")  # not mend's: never touched
+    (workspace / "content" / "acme.yaml").unlink()
+    report = build(workspace, today=TODAY, formats=("md", "html"))
+    assert not (out / "acme").exists()
+    assert len(report.removed) == 7
+    assert (out / "notes.txt").read_text() == "mine"
+    assert "Acme" not in (out / "index.html").read_text()
+
+
+def test_a_new_today_replaces_the_past_agenda(workspace):
+    out = workspace / "output"
+    build(workspace, today=TODAY, formats=("md", "html"))
+    report = build(workspace, today=date(2026, 11, 25), formats=("md", "html"))
+    assert (out / "acme" / "agenda-2026-12-01.md").is_file()
+    assert not (out / "acme" / "agenda-2026-11-24.md").exists()
+    assert out / "acme" / "agenda-2026-11-24.md" in report.removed
+
+
+def test_force_renders_everything(workspace):
+    build(workspace, today=TODAY, formats=("md", "html"))
+    report = build(workspace, today=TODAY, formats=("md", "html"), force=True)
+    assert report.skipped == 0 and len(report.unchanged) == 10
+
+
+def test_output_is_identical_whatever_jobs(tmp_path):
+    cases = {f"case-{i}.yaml": FULL_CASE.replace("id: acme", f"id: case-{i}") for i in range(70)}
+    ws = make_workspace(tmp_path / "ws", cases)
+    one = build(ws, today=TODAY, formats=("md", "html"), out=tmp_path / "one", jobs=1)
+    two = build(ws, today=TODAY, formats=("md", "html"), out=tmp_path / "two", jobs=2)
+    assert one.ok and two.ok and len(one.written) == len(two.written) == 70 * 7 + 1
+    assert snapshot(tmp_path / "one") == snapshot(tmp_path / "two") or _same_but_manifest(tmp_path)
+
+
+def _same_but_manifest(tmp_path: Path) -> bool:
+    one, two = snapshot(tmp_path / "one"), snapshot(tmp_path / "two")
+    one.pop(".mend-manifest.json"), two.pop(".mend-manifest.json")
+    return one == two
