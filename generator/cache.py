@@ -179,5 +179,5 @@ class Manifest:
             "base": self.base,
             "cases": {k: vars(v) for k, v in sorted(self.cases.items())},
         }
-        text = json.dumps(data, indent=1, sort_keys=True, default=str)
+        text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
         atomic_write(out / MANIFEST_NAME, text.encode("utf-8"))

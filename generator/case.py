@@ -12,6 +12,7 @@ at once.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import types
 import typing
@@ -427,6 +428,7 @@ def _line_for(lines: dict[Path_, int], path: Path_) -> int | None:
 # -- knowing the schema, for "did you mean" -----------------------------------
 
 
+@functools.lru_cache(maxsize=512)
 def is_markdown(annotation: Any) -> bool:
     """Whether a field annotation is (an optional) :data:`Markdown`."""
     if typing.get_origin(annotation) is Annotated:
@@ -436,6 +438,7 @@ def is_markdown(annotation: Any) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=512)
 def item_annotation(annotation: Any) -> Any:
     """The annotation of a list field's items (through Optional and Annotated)."""
     while True:
@@ -450,6 +453,7 @@ def item_annotation(annotation: Any) -> Any:
             return annotation
 
 
+@functools.lru_cache(maxsize=512)
 def _unwrap(annotation: Any) -> Any:
     """The model class an annotation holds, through Optional, list and Annotated."""
     while True:

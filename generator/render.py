@@ -138,6 +138,20 @@ def _indent_md(text: str, width: int = 2) -> str:
 # -- the renderer -----------------------------------------------------------------
 
 
+class _Environment(jinja2.Environment):
+    """Looks keys of plain dicts up first: views are dicts, and Jinja's default
+    (attribute first, then item) raises and catches an AttributeError for
+    every field a template prints."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
 class Renderer:
     """Two Jinja environments over one search path: HTML (autoescaped) and text.
 
@@ -164,8 +178,8 @@ class Renderer:
             "auto_reload": False,
             "cache_size": 400,
         }
-        self.html = jinja2.Environment(autoescape=True, **common)
-        self.text = jinja2.Environment(autoescape=False, **common)
+        self.html = _Environment(autoescape=True, **common)
+        self.text = _Environment(autoescape=False, **common)
         for env, md in ((self.html, _html_md_filter), (self.text, _md_filter)):
             env.filters.update(
                 markdown=md,

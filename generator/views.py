@@ -9,6 +9,7 @@ documents get the whole case.
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from typing import Any
 
@@ -60,22 +61,34 @@ def dump(model: Any, audience: Audience) -> dict[str, Any]:
     return model.model_dump(exclude=_EXCLUDE if audience == "client" else None)
 
 
+@functools.lru_cache(maxsize=256)
+def _schema(annotation: Any) -> tuple[str, Any]:
+    """How to make a value of this annotation Markdown-safe, worked out once."""
+    if is_markdown(annotation):
+        return ("markdown", None)
+    model = _unwrap(annotation)
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return ("model", model)
+    item = item_annotation(annotation)
+    if item is not annotation and item is not model:
+        return ("list", item)
+    return ("text", None)
+
+
 def markdown_safe(value: Any, annotation: Any) -> Any:
     """Case data made safe to print in Markdown, following the models' types.
 
     Markdown fields are sanitised (no raw HTML, images or unsafe links);
     every other text is escaped so that it prints as the text it is.
     """
+    kind, sub = _schema(annotation)
     if isinstance(value, str):
-        return sanitize_markdown(value) if is_markdown(annotation) else escape_markdown(value)
+        return sanitize_markdown(value) if kind == "markdown" else escape_markdown(value)
     if isinstance(value, list):
-        item = item_annotation(annotation)
+        item = sub if kind == "list" else None
         return [markdown_safe(v, item) for v in value]
     if isinstance(value, dict):
-        model = _unwrap(annotation)
-        fields = (
-            model.model_fields if isinstance(model, type) and issubclass(model, BaseModel) else {}
-        )
+        fields = sub.model_fields if kind == "model" else {}
         return {
             k: markdown_safe(v, fields[k].annotation if k in fields else None)
             for k, v in value.items()

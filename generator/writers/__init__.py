@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -61,19 +60,23 @@ def template_context(doc: Document, source: Source, fmt: str) -> dict[str, Any]:
     return {**source.view, "doc": doc, "format": fmt}
 
 
-def atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes, *, durable: bool = False) -> None:
     """Write a file so that readers see the old bytes or the new, never half.
 
     The temporary file lives in the same folder, so ``os.replace`` is a
-    rename on one file system, which POSIX and Windows make atomic.
+    rename on one file system, which POSIX and Windows make atomic. With
+    ``durable`` the bytes are also flushed to disk before the rename: worth
+    its cost for a user's case file, not for outputs a build can remake.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
