@@ -63,10 +63,28 @@ LAST = [
     "Nakamura",
     "Adeyemi",
 ]
-WORDS = (
-    "release staging tests invoice scope budget deadline review design brand portal "
-    "handover training data migration reporting dashboard contract feedback launch"
-).split()
+WORDS = [
+    "release",
+    "staging",
+    "tests",
+    "invoice",
+    "scope",
+    "budget",
+    "deadline",
+    "review",
+    "design",
+    "brand",
+    "portal",
+    "handover",
+    "training",
+    "data",
+    "migration",
+    "reporting",
+    "dashboard",
+    "contract",
+    "feedback",
+    "launch",
+]
 
 
 def sentence(rng: random.Random, n: int = 9) -> str:
