@@ -9,10 +9,12 @@ as it was; the other cases still build.
 
 from __future__ import annotations
 
+import itertools
 import os
 import time as _time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path, PurePosixPath
@@ -464,10 +466,21 @@ def _run(tasks: list[_Task], job: _Job, jobs: int | None) -> Iterator[_Result]:
         for task in tasks:
             yield _build_one(task)
         return
+    # A bounded window of tasks in flight: results (with their PDFs) wait in
+    # memory only until the main process has written them.
+    window = workers * (2 if heavy else 32)
     with ProcessPoolExecutor(
         max_workers=workers, initializer=_init_worker, initargs=(job,)
     ) as pool:
-        yield from pool.map(_build_one, tasks, chunksize=1 if heavy else 16)
+        pending: deque[Future[_Result]] = deque()
+        todo = iter(tasks)
+        for task in itertools.islice(todo, window):
+            pending.append(pool.submit(_build_one, task))
+        while pending:
+            result = pending.popleft().result()
+            for task in itertools.islice(todo, 1):
+                pending.append(pool.submit(_build_one, task))
+            yield result
 
 
 def _write_files(out: Path, files: dict[PurePosixPath, bytes], report: BuildReport) -> None:
