@@ -542,18 +542,6 @@ def index_summary(casefile: CaseFile, today: date) -> dict[str, Any]:
     view = build_view(casefile, "client", today)
     roll = view["rollup"]
     nxt = view["next"]
-    links = [
-        {
-            "kind": d.kind,
-            "date": d.date.isoformat() if d.date else None,
-            "href": str(d.path(f)),
-            "format": f,
-        }
-        for d in documents_for(casefile.case, today)
-        if d.audience == "client"
-        for f in d.formats
-        if f in ("html", "pdf", "ics", "eml")
-    ]
     return {
         "title": view["case"]["title"],
         "status": view["case"]["status"],
@@ -571,8 +559,44 @@ def index_summary(casefile: CaseFile, today: date) -> dict[str, Any]:
             "counts": roll.counts,
             "overdue": roll.overdue,
         },
-        "links": links,
     }
+
+
+#: The order documents are listed in on the index page.
+INDEX_ORDER = ("agenda", "plan", "agreement", "calendar", "recap")
+
+
+def document_links(entry: CaseEntry) -> list[dict[str, Any]]:
+    """The client-facing files a case has now, grouped by document.
+
+    Read from the manifest, so the index links only files that exist. Of
+    the recaps, only the latest is linked, with a count.
+    """
+    groups: dict[tuple[str, str], list[dict[str, str]]] = {}
+    for rel, info in entry.outputs.items():
+        if "/internal/" in rel or info["kind"] not in INDEX_ORDER:
+            continue
+        stem = PurePosixPath(rel).stem
+        day = stem.rsplit("-", 3)[-3:] if info["kind"] in ("agenda", "recap") else []
+        groups.setdefault((info["kind"], "-".join(day)), []).append(
+            {"href": rel, "format": info["fmt"]}
+        )
+    recaps = sorted(day for kind, day in groups if kind == "recap")
+    links = []
+    for (kind, day), files in sorted(
+        groups.items(), key=lambda g: (INDEX_ORDER.index(g[0][0]), g[0][1])
+    ):
+        if kind == "recap" and day != recaps[-1]:
+            continue
+        links.append(
+            {
+                "kind": kind,
+                "date": date.fromisoformat(day) if day else None,
+                "count": len(recaps) if kind == "recap" else 1,
+                "files": sorted(files, key=lambda f: FORMATS.index(f["format"])),
+            }
+        )
+    return links
 
 
 def render_index(manifest: Manifest, invalid: list[str], ctx: BuildContext) -> bytes:
@@ -596,10 +620,7 @@ def render_index(manifest: Manifest, invalid: list[str], ctx: BuildContext) -> b
                 if nxt
                 else None,
                 "rollup": s["rollup"],
-                "links": [
-                    {**link, "date": date.fromisoformat(link["date"]) if link["date"] else None}
-                    for link in s["links"]
-                ],
+                "links": document_links(entry),
             }
         )
     context = {
