@@ -8,6 +8,7 @@ inside the commands that need them, which keeps ``mend --help`` instant.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -307,6 +308,130 @@ def recap(
             f"{case}: no held meeting {which} (a meeting is held once it has a summary, heard, decisions, actions or progress)"
         )
     _finish(report, out, workspace)
+
+
+@main.command()
+@click.argument("name")
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The PKCS#12 file to write (KEY.p12); the certificate goes beside it as KEY.crt.",
+)
+@click.option("--email", default=None, help="An email address to put in the certificate.")
+@click.option(
+    "--passphrase-env",
+    metavar="VAR",
+    default=None,
+    help="Encrypt the key with the passphrase in this environment variable.",
+)
+def keygen(name: str, out: Path, email: str | None, passphrase_env: str | None) -> None:
+    """Make a self-signed certificate and key for NAME, to try signing out.
+
+    Real signatures should use your organisation's certificate; a
+    self-signed one proves the document is unchanged, and that it was signed
+    with this key, but not who holds the key. Hand KEY.crt to the other
+    party: `mend verify --trust KEY.crt` then reports the signature as trusted.
+    """
+    from .signing import certificate_path
+    from .signing import keygen as make_key
+
+    make_key(name, out, passphrase=_passphrase(passphrase_env), email=email)
+    click.echo(
+        f"wrote {out} (private key and certificate) and {certificate_path(out)} (certificate to share)"
+    )
+
+
+def _passphrase(var: str | None) -> bytes | None:
+    if var is None:
+        return None
+    from .errors import MendError
+
+    value = os.environ.get(var)
+    if value is None:
+        raise MendError(f"environment variable {var} is not set (it should hold the passphrase)")
+    return value.encode("utf-8")
+
+
+@main.command()
+@click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--key",
+    "-k",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="Your certificate and key as PKCS#12 (.p12, .pfx).",
+)
+@click.option(
+    "--passphrase-env",
+    metavar="VAR",
+    default=None,
+    help="Read the key's passphrase from this environment variable.",
+)
+@click.option(
+    "--field",
+    default=None,
+    help="The signature field to sign, e.g. sig-dana-okafor (default: the first empty one).",
+)
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the signed PDF (default: PDF with -signed before the suffix).",
+)
+@click.option("--in-place", is_flag=True, help="Replace PDF with the signed file.")
+def sign(
+    pdf: Path,
+    key: Path,
+    passphrase_env: str | None,
+    field: str | None,
+    out: Path | None,
+    in_place: bool,
+) -> None:
+    """Sign one signatory's field of an agreement PDF.
+
+    The signature is added as an incremental update, so a signature made
+    earlier stays valid and the other party can sign after you.
+    """
+    from .errors import MendError
+    from .signing import sign_pdf
+
+    if in_place and out is not None:
+        raise MendError("give either --out or --in-place, not both")
+    target = pdf if in_place else out or pdf.with_name(f"{pdf.stem}-signed{pdf.suffix}")
+    signed = sign_pdf(pdf, key, passphrase=_passphrase(passphrase_env), field=field, out=target)
+    click.echo(f"signed {signed} -> {target}")
+
+
+@main.command()
+@click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--trust",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    multiple=True,
+    help="A certificate (PEM or DER) to trust; repeatable.",
+)
+@click.option("--require-signed", is_flag=True, help="Fail unless every signature field is signed.")
+def verify(pdf: Path, trust: tuple[Path, ...], require_signed: bool) -> None:
+    """Check every signature in a PDF.
+
+    Lists every signature field, signed or not; for each signature, the
+    signer, the time, whether the signed bytes are intact and whether it
+    covers the whole document. Exits 0 only when every signature present
+    holds (and, with --require-signed, every field is signed).
+    """
+    from .signing import format_report, verify_pdf
+
+    report = verify_pdf(pdf, trust=trust)
+    click.echo(format_report(report, Path.cwd()))
+    unsigned = [f.name for f in report.fields if not f.signed]
+    if require_signed and unsigned:
+        click.secho(f"not signed yet: {', '.join(unsigned)}", fg="red", err=True)
+        sys.exit(1)
+    if not report.ok:
+        sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,7 +8,9 @@ from . import BuildContext, Source, template_context
 
 def render_html(doc: Document, source: Source, ctx: BuildContext, fmt: str = "html") -> str:
     """The page as text; the PDF writer renders the same page for print."""
-    return ctx.renderer.render(f"html/{doc.template}.html", template_context(doc, source, fmt))
+    context = template_context(doc, source, fmt)
+    context["page_size"] = ctx.config.pdf.page_size
+    return ctx.renderer.render(f"html/{doc.template}.html", context)
 
 
 def write(doc: Document, source: Source, ctx: BuildContext) -> bytes:
