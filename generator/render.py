@@ -179,7 +179,9 @@ class Renderer:
             "cache_size": 400,
         }
         self.html = _Environment(autoescape=True, **common)
-        self.text = _Environment(autoescape=False, **common)
+        # Markdown keeps the newline after a block tag: a line that ends in
+        # {% endif %} must still end. writers/md.py tidies the blank lines.
+        self.text = _Environment(autoescape=False, **{**common, "trim_blocks": False})
         for env, md in ((self.html, _html_md_filter), (self.text, _md_filter)):
             env.filters.update(
                 markdown=md,

@@ -10,6 +10,8 @@ documents get the whole case.
 from __future__ import annotations
 
 import functools
+import types
+import typing
 from datetime import date
 from typing import Any
 
@@ -17,10 +19,12 @@ from pydantic import BaseModel
 
 from .case import (
     INTERNAL_FIELDS,
+    MARKDOWN,
     Audience,
     Case,
     CaseFile,
     Listening,
+    Markdown,
     Ownership,
     _unwrap,
     is_markdown,
@@ -66,13 +70,32 @@ def _schema(annotation: Any) -> tuple[str, Any]:
     """How to make a value of this annotation Markdown-safe, worked out once."""
     if is_markdown(annotation):
         return ("markdown", None)
+    item = item_annotation(annotation)
+    if typing.get_origin(_strip(annotation)) is list:
+        return ("list", item)
     model = _unwrap(annotation)
     if isinstance(model, type) and issubclass(model, BaseModel):
         return ("model", model)
-    item = item_annotation(annotation)
-    if item is not annotation and item is not model:
-        return ("list", item)
     return ("text", None)
+
+
+def _strip(annotation: Any) -> Any:
+    """An annotation without Annotated and Optional around it."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
+        else:
+            return annotation
+
+
+def _field_annotation(info: Any) -> Any:
+    # Pydantic moves the metadata of a top-level Annotated into FieldInfo.
+    if info is None:
+        return None
+    return Markdown if MARKDOWN in info.metadata else info.annotation
 
 
 def markdown_safe(value: Any, annotation: Any) -> Any:
@@ -89,10 +112,7 @@ def markdown_safe(value: Any, annotation: Any) -> Any:
         return [markdown_safe(v, item) for v in value]
     if isinstance(value, dict):
         fields = sub.model_fields if kind == "model" else {}
-        return {
-            k: markdown_safe(v, fields[k].annotation if k in fields else None)
-            for k, v in value.items()
-        }
+        return {k: markdown_safe(v, _field_annotation(fields.get(k))) for k, v in value.items()}
     return value
 
 

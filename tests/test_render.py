@@ -69,3 +69,28 @@ def test_text_fields_are_escaped_in_html_and_markdown(tmp_path):
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     md = (ws / "output" / "acme" / "agenda-2026-11-24.md").read_text()
     assert r"\<script\>alert(1)\</script\> \[click\](javascript:x)" in md
+
+
+def test_markdown_fields_stay_markdown_and_text_fields_are_escaped_in_md(tmp_path):
+    text = (
+        FULL_CASE.replace(
+            "summary: The relaunch slipped three weeks.",
+            "summary: The relaunch slipped **three weeks**.",
+        )
+        .replace(
+            "summary: We agreed to restart with weekly check-ins.",
+            "summary: We agreed a *weekly* rhythm.",
+        )
+        .replace(
+            "decisions: [Weekly check-ins on Tuesdays]",
+            "decisions: ['Weekly check-ins, *not* daily']",
+        )
+    )
+    ws = make_workspace(tmp_path / "ws", {"acme.yaml": text})
+    assert build(ws, today=TODAY, formats=("md",)).ok
+    plan = (ws / "output" / "acme" / "plan.md").read_text()
+    assert "The relaunch slipped **three weeks**." in plan  # incident.summary: Markdown
+    assert (
+        "We agreed a *weekly* rhythm." in plan
+    )  # meetings[].summary: Markdown in a list of models
+    assert r"- Weekly check-ins, \*not\* daily" in plan  # meetings[].decisions: text

@@ -11,32 +11,52 @@ _LIST_RE = re.compile(r"^(\s+\S|[-*+] |\d+[.)] )")
 
 
 def _kind(line: str) -> str:
+    if not line:
+        return "blank"
+    if line.startswith("#"):
+        return "heading"
     if line.startswith("|"):
         return "table"
     if _LIST_RE.match(line):
         return "list"
-    return "block"
+    return "text"
 
 
 def tidy(text: str) -> str:
     """Normalise blank lines, whatever the template's whitespace did.
 
-    Every paragraph, heading, list and table stands apart by one blank line;
-    list items and table rows stay together. Templates can then be written
-    for readability, and a user's override cannot glue two blocks together.
+    Runs of blank lines become one; headings, lists and tables stand apart
+    from what surrounds them; list items and table rows stay together.
+    Consecutive text lines are left alone: they are one paragraph, as in a
+    Markdown field written over several lines.
     """
     out: list[str] = []
     for raw in text.splitlines():
         line = raw.rstrip()
-        if not line:
-            continue
-        if out:
-            prev = out[-1]
-            kind = _kind(line)
-            if not (kind == _kind(prev) and kind in ("list", "table")):
+        kind = _kind(line)
+        if kind == "blank":
+            if out and out[-1]:
                 out.append("")
+            continue
+        if out and out[-1]:
+            prev = _kind(out[-1])
+            if prev != kind or kind == "heading":
+                out.append("")
+        elif (
+            len(out) >= 2
+            and kind == _kind(out[-2])
+            and kind in ("list", "table")
+            and _indent(line) == 0
+        ):
+            out.pop()  # items of one list (rows of one table) stay together
         out.append(line)
+    while out and not out[-1]:
+        out.pop()
     return "\n".join(out) + "\n"
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
 
 
 def write(doc: Document, source: Source, ctx: BuildContext) -> bytes:
