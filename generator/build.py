@@ -33,7 +33,7 @@ from .case import CaseFile, load_case
 from .config import CONFIG_NAME, Config, load_config
 from .documents import FORMATS, KINDS, Document, documents_for
 from .errors import CaseError, MendError, Problem, display_path
-from .render import Renderer
+from .render import get_renderer
 from .views import build_view, redact
 from .writers import BuildContext, Source, atomic_write, get_writer
 
@@ -252,7 +252,7 @@ _worker: tuple[_Job, Workspace, BuildContext, Fingerprints] | None = None
 def _init_worker(job: _Job) -> None:
     global _worker
     workspace = Workspace.open(job.root)
-    renderer = Renderer(workspace.root)
+    renderer = get_renderer(workspace.root)
     ctx = BuildContext(
         workspace=workspace.root, config=workspace.config, renderer=renderer, today=job.today
     )

@@ -138,6 +138,29 @@ def _indent_md(text: str, width: int = 2) -> str:
 # -- the renderer -----------------------------------------------------------------
 
 
+@lru_cache(maxsize=1)
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    try:
+        return jinja2.FileSystemBytecodeCache()
+    except (OSError, RuntimeError):  # no usable temp dir: compile every time
+        return None
+
+
+_renderers: dict[tuple[str, ...], Renderer] = {}
+
+
+def get_renderer(workspace: Path | None) -> Renderer:
+    """One renderer per workspace and process, so templates compile once."""
+    key = (
+        str(workspace.resolve()) if workspace else "",
+        str((workspace / "templates").is_dir()) if workspace else "",
+    )
+    renderer = _renderers.get(key)
+    if renderer is None:
+        renderer = _renderers[key] = Renderer(workspace)
+    return renderer
+
+
 class _Environment(jinja2.Environment):
     """Looks keys of plain dicts up first: views are dicts, and Jinja's default
     (attribute first, then item) raises and catches an AttributeError for
@@ -175,8 +198,13 @@ class Renderer:
             "trim_blocks": True,
             "lstrip_blocks": True,
             "keep_trailing_newline": True,
-            "auto_reload": False,
+            # A stat per template lookup: `mend serve` sees edited templates.
+            "auto_reload": True,
             "cache_size": 400,
+            # Compiled templates are kept between runs (in a private folder
+            # of the temp dir), which saves a short command most of its
+            # template cost.
+            "bytecode_cache": _bytecode_cache(),
         }
         self.html = _Environment(autoescape=True, **common)
         # Markdown keeps the newline after a block tag: a line that ends in
