@@ -146,17 +146,27 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
         return None
 
 
-_renderers: dict[tuple[str, ...], Renderer] = {}
+_renderers: dict[tuple[object, ...], Renderer] = {}
 
 
 def get_renderer(workspace: Path | None) -> Renderer:
-    """One renderer per workspace and process, so templates compile once."""
-    key = (
-        str(workspace.resolve()) if workspace else "",
-        str((workspace / "templates").is_dir()) if workspace else "",
-    )
+    """One renderer per workspace and process, so templates compile once.
+
+    The key includes the files of the workspace's ``templates/`` and their
+    times: a new override must shadow a default that is already compiled,
+    which Jinja's own reload check (per file) would miss.
+    """
+    overrides: tuple[tuple[str, int], ...] = ()
+    folder = workspace / "templates" if workspace else None
+    if folder is not None and folder.is_dir():
+        overrides = tuple(
+            sorted((str(p), p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file())
+        )
+    key = (str(workspace.resolve()) if workspace else "", overrides)
     renderer = _renderers.get(key)
     if renderer is None:
+        if len(_renderers) > 16:
+            _renderers.clear()
         renderer = _renderers[key] = Renderer(workspace)
     return renderer
 
