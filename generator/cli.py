@@ -78,7 +78,11 @@ def workspace_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """``--out``, ``--format`` and ``--jobs``: every command that writes documents."""
+    """``--out``, ``--format``, ``--jobs``, ``--force``, ``--quiet``: commands that write documents."""
+    func = click.option("--quiet", "-q", is_flag=True, help="Print only warnings and errors.")(func)
+    func = click.option(
+        "--force", is_flag=True, help="Render everything, even what has not changed."
+    )(func)
     func = click.option(
         "--jobs",
         "-j",
@@ -190,8 +194,6 @@ def check(cases: tuple[str, ...], workspace: Path, today: date) -> None:
 @main.command()
 @workspace_options
 @output_options
-@click.option("--force", is_flag=True, help="Render everything, even what has not changed.")
-@click.option("--quiet", "-q", is_flag=True, help="Print only warnings and errors.")
 def build(
     workspace: Path,
     today: date,
@@ -215,35 +217,44 @@ def build(
     _finish(report, out, workspace, quiet)
 
 
+def _build_one_kind(
+    kind: str,
+    case: str,
+    *,
+    workspace: Path,
+    today: date,
+    out: Path | None,
+    formats: tuple[str, ...],
+    jobs: int | None,
+    force: bool,
+    quiet: bool,
+    meeting: date | None = None,
+) -> None:
+    report = _run_build(
+        quiet,
+        root=workspace,
+        jobs=jobs,
+        force=force,
+        today=today,
+        out=out,
+        formats=formats,
+        kinds=(kind,),
+        cases=[case],
+        only_date=meeting,
+    )
+    if not (report.written or report.unchanged or report.skipped or report.failed):
+        report.failed.append(
+            f"{case}: no {kind} to build as of {today.isoformat()} ({_why_none(kind)})"
+        )
+    _finish(report, out, workspace, quiet)
+
+
 def _single_document(kind: str, summary: str) -> click.Command:
     @click.argument("case")
     @workspace_options
     @output_options
-    def command(
-        case: str,
-        workspace: Path,
-        today: date,
-        out: Path | None,
-        formats: tuple[str, ...],
-        jobs: int | None,
-        **extra: Any,
-    ) -> None:
-        report = _run_build(
-            True,
-            root=workspace,
-            jobs=jobs,
-            today=today,
-            out=out,
-            formats=formats,
-            kinds=(kind,),
-            cases=[case],
-            only_date=extra.get("meeting"),
-        )
-        if not report.written and not report.unchanged and not report.failed:
-            report.failed.append(
-                f"{case}: no {kind} to build as of {today.isoformat()} ({_why_none(kind)})"
-            )
-        _finish(report, out, workspace)
+    def command(case: str, **options: Any) -> None:
+        _build_one_kind(kind, case, **options)
 
     command.__doc__ = summary
     return click.command(kind)(command)
@@ -281,33 +292,16 @@ for _kind, _summary in (
 )
 @workspace_options
 @output_options
-def recap(
-    case: str,
-    meeting: date | None,
-    workspace: Path,
-    today: date,
-    out: Path | None,
-    formats: tuple[str, ...],
-    jobs: int | None,
-) -> None:
-    """Build the recap email (.eml) of a held meeting of a case."""
-    from .build import build as run_build
+def recap(case: str, meeting: date | None, formats: tuple[str, ...], **options: Any) -> None:
+    """Build the recap email (.eml) of a held meeting of a case.
 
-    report = run_build(
-        workspace,
-        today=today,
-        out=out,
-        formats=("eml",),
-        kinds=("recap",),
-        cases=[case],
-        only_date=meeting,
-    )
-    if not report.written and not report.unchanged and not report.failed:
-        which = f"on {meeting.isoformat()}" if meeting else "at all"
-        report.failed.append(
-            f"{case}: no held meeting {which} (a meeting is held once it has a summary, heard, decisions, actions or progress)"
-        )
-    _finish(report, out, workspace)
+    A meeting is held once it has a summary, heard, decisions, actions or
+    progress. The message goes to the client contacts with an email, copied
+    to the team; send it with `mend send`.
+    """
+    if "eml" not in formats:
+        raise click.BadParameter("a recap is an email: use --format eml", param_hint="--format")
+    _build_one_kind("recap", case, meeting=meeting, formats=("eml",), **options)
 
 
 @main.command()
