@@ -69,6 +69,9 @@ class Workspace:
         )
 
     def display(self, path: Path) -> str:
+        """A path as the user knows it: relative to the workspace when inside it."""
+        if path.is_absolute() and path.parts[: len(self.root.parts)] == self.root.parts:
+            return str(PurePosixPath(*path.parts[len(self.root.parts) :]))
         return display_path(path, self.root)
 
     def resolve_case(self, arg: str) -> Path:
