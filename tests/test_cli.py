@@ -89,4 +89,10 @@ def test_example_workspace_builds(tmp_path):
     shutil.copytree(REPO / "content", ws / "content")
     result = run("check", "-w", str(ws), "--today", "2026-11-22")
     assert result.exit_code == 0, result.output
-    assert "3 valid, 0 invalid" in result.output
+    assert "3 valid, 0 invalid, 0 warnings" in result.output
+    result = run("build", "-w", str(ws), "--today", "2026-11-22", "--format", "md,html")
+    assert result.exit_code == 0, result.output
+    out = ws / "output"
+    assert (out / "acme-portal" / "agenda-2026-11-24.html").is_file()
+    assert (out / "harbour-bakery" / "internal" / "brief-2026-11-26.md").is_file()
+    assert (out / "northwind-billing" / "agreement.html").is_file()
