@@ -428,5 +428,57 @@ def verify(pdf: Path, trust: tuple[Path, ...], require_signed: bool) -> None:
         sys.exit(1)
 
 
+@main.command()
+@click.argument(
+    "messages",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="EML...",
+)
+@click.option(
+    "--workspace",
+    "-w",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    show_default="current folder",
+    help="The workspace whose mend.toml has the [smtp] settings.",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Show who each message would go to; connect to nothing."
+)
+def send(messages: tuple[Path, ...], workspace: Path, dry_run: bool) -> None:
+    """Send recap emails through the SMTP server set in mend.toml.
+
+    The server is [smtp] host, port, security (starttls, ssl or none) and
+    user; the password is read from the environment variable named by
+    password_env. Prints each recipient's result; exits 1 if any failed.
+    """
+    from .config import load_config
+    from .send import envelope, read_message
+    from .send import send as send_messages
+
+    if dry_run:
+        for path in messages:
+            message = read_message(path)
+            sender, recipients = envelope(message)
+            click.echo(f"{path}: {message['Subject']}")
+            click.echo(f"  from {sender}")
+            for recipient in recipients:
+                click.echo(f"  to   {recipient}")
+        click.echo("dry run: nothing sent")
+        return
+    settings = load_config(workspace).smtp
+    results = send_messages(messages, settings)
+    failed = 0
+    for result in results:
+        mark = "sent  " if result.ok else "FAILED"
+        click.echo(f"{mark} {result.path.name} -> {result.recipient}: {result.detail}")
+        failed += not result.ok
+    click.echo(f"{len(results) - failed} delivered, {failed} failed")
+    if failed:
+        sys.exit(1)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -153,3 +153,26 @@ def upcoming_checkins(case: Case, today: date, count: int = 6) -> list[date]:
             if len(out) == count:
                 break
     return out
+
+
+def following_meeting(case: Case, day: date) -> tuple[date, time | None] | None:
+    """The first check-in or listed meeting after ``day``, held or not.
+
+    A recap names the meeting that came next *as seen on the day it was
+    written*, so it does not change when later meetings are recorded.
+    """
+    checkins = case.plan.checkins
+    candidates: dict[date, time | None] = {}
+    for meeting in case.meetings:
+        if meeting.date > day:
+            candidates[meeting.date] = meeting.time
+    if checkins is not None:
+        for when in checkin_dates(checkins):
+            if when > day:
+                candidates.setdefault(when, checkins.time)
+                break
+    if not candidates:
+        return None
+    first = min(candidates)
+    listed_time = candidates[first]
+    return first, listed_time or (checkins.time if checkins else None)
