@@ -167,14 +167,18 @@ def main() -> None:
 
 @main.command()
 @click.argument("cases", nargs=-1, metavar="[CASE]...")
+@click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings and coaching notes too.")
 @workspace_options
-def check(cases: tuple[str, ...], workspace: Path, today: date) -> None:
+def check(cases: tuple[str, ...], strict: bool, workspace: Path, today: date) -> None:
     """Validate case files (all of content/ by default); write nothing.
 
-    Prints every error with its file, line and field, and warnings that do
-    not stop a build. Exits 1 if any case is invalid.
+    Prints every error with its file, line and field, warnings that do not
+    stop a build, and coaching notes: what a seasoned account lead would
+    point out before the next meeting (lines starting "coach:"). Exits 1 if
+    any case is invalid, or with --strict if there is any warning or note.
     """
     from .build import Workspace, load_cases
+    from .coach import coach
 
     ws = Workspace.open(workspace)
     paths = [ws.resolve_case(c) for c in cases] if cases else ws.case_paths()
@@ -182,12 +186,18 @@ def check(cases: tuple[str, ...], workspace: Path, today: date) -> None:
         raise click.ClickException(f"no case files in {ws.display(ws.content)}/")
     result = load_cases(ws, paths, today)
     _print_warnings(f"warning: {w}" for w in result.warnings)
+    notes = [note for cf in result.cases for note in coach(cf, today)]
+    for note in notes:
+        click.secho(f"coach: {note}", fg="cyan", err=True)
     for error in result.errors:
         for problem in error.problems:
             click.secho(f"error: {problem}", fg="red", err=True)
     valid, invalid = len(result.cases), len(result.errors)
-    click.echo(f"{valid} valid, {invalid} invalid, {len(result.warnings)} warnings")
-    if invalid:
+    click.echo(
+        f"{valid} valid, {invalid} invalid, {len(result.warnings)} warnings, "
+        f"{len(notes)} coaching note{'s' if len(notes) != 1 else ''}"
+    )
+    if invalid or (strict and (result.warnings or notes)):
         sys.exit(1)
 
 
