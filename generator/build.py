@@ -282,6 +282,7 @@ def _build_one(task: _Task) -> _Result:
     today = job.today.isoformat()
     previous = task.previous.outputs if task.previous and not task.force else {}
     outputs: dict[str, dict[str, str]] = {}
+    asked: set[str] = set()
 
     def wanted(doc: Document, fmt: str) -> bool:
         rel = str(doc.path(fmt))
@@ -290,7 +291,10 @@ def _build_one(task: _Task) -> _Result:
         )
         outputs[rel] = {"kind": doc.kind, "fmt": fmt, "key": key}
         old = previous.get(rel)
-        return not (old is not None and old["key"] == key and (job.out / rel).is_file())
+        fresh = old is not None and old["key"] == key and (job.out / rel).is_file()
+        if not fresh:
+            asked.add(rel)
+        return not fresh
 
     try:
         files = render_case(
@@ -301,20 +305,27 @@ def _build_one(task: _Task) -> _Result:
             only_date=job.only_date,
             wanted=wanted,
         )
+    except CaseError as exc:  # a writer found a field it cannot use: file, line, field
+        result.problems.extend(str(p) for p in exc.problems)
+        return result
     except MendError as exc:
         result.problems.append(f"{casefile.display}: {exc.format_message()}")
         return result
     result.files = files
     result.skipped = len(outputs) - len(files)
-    for rel in list(outputs):
-        if PurePosixPath(rel) not in files and rel not in previous:
-            del outputs[rel]  # the writer skipped it (e.g. a recap with no recipient)
+    for rel in asked:
+        if PurePosixPath(rel) not in files:
+            # The writer declined and warned (a recap with no recipient). Kept
+            # without a key, so every build tries again and warns again.
+            outputs[rel] = {**outputs[rel], "key": "", "declined": "yes"}
     result.warnings.extend(f"warning: {w}" for w in ctx.warnings)
     result.entry = CaseEntry(
         id=casefile.id,
         hash=case_hash,
         today=today,
-        kinds=list(job.kinds),
+        # A build of one meeting's documents has not seen every document of
+        # its kinds, so it must not let the next full build skip this case.
+        kinds=[] if job.only_date else list(job.kinds),
         formats=list(job.formats),
         outputs=outputs,
         summary=index_summary(casefile, job.today),
@@ -440,6 +451,8 @@ def build(
             continue
         seen_ids[result.entry.id] = result.rel
         _write_files(out, result.files, report)
+        declined = {r: i for r, i in result.entry.outputs.items() if "declined" in i}
+        _remove_files(out, declined, report)  # a file from before it was declined
         report.skipped += result.skipped
         previous = manifest.cases.get(result.rel)
         _remove_stale(out, previous, result.entry, job, report)
@@ -577,7 +590,7 @@ def document_links(entry: CaseEntry) -> list[dict[str, Any]]:
     """
     groups: dict[tuple[str, str], list[dict[str, str]]] = {}
     for rel, info in entry.outputs.items():
-        if "/internal/" in rel or info["kind"] not in INDEX_ORDER:
+        if "/internal/" in rel or info["kind"] not in INDEX_ORDER or "declined" in info:
             continue
         stem = PurePosixPath(rel).stem
         day = stem.rsplit("-", 3)[-3:] if info["kind"] in ("agenda", "recap") else []

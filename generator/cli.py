@@ -202,6 +202,73 @@ def check(cases: tuple[str, ...], strict: bool, workspace: Path, today: date) ->
 
 
 @main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--today",
+    type=DATE,
+    default=None,
+    help="The date the example case's dates count from (default: the real date).",
+)
+def init(directory: Path, today: date | None) -> None:
+    """Make a new workspace in DIRECTORY: settings, an example case, templates/.
+
+    Writes a commented mend.toml, content/example-case.yaml (an annotated
+    case to read and build), templates/README.md (how to override the
+    theme) and a .gitignore for output/. DIRECTORY may already exist, but
+    none of those files may: init never overwrites anything.
+    """
+    from .scaffold import init as make_workspace
+
+    for path in make_workspace(directory, today=today or date.today()):
+        click.echo(f"wrote {path}")
+    click.echo(
+        f"Next: cd {directory}, read content/example-case.yaml, run `mend build` "
+        "(or `mend serve`), and start your own case with `mend new`."
+    )
+
+
+@main.command()
+@click.option(
+    "--id",
+    "case_id",
+    metavar="ID",
+    default=None,
+    help="The new case's id, and its file name (default: asked, suggested from the client).",
+)
+@click.option(
+    "--from",
+    "source",
+    metavar="CASE",
+    default=None,
+    help="Suggest the answers of an existing case (an id or a path).",
+)
+@workspace_options
+def new(case_id: str | None, source: str | None, workspace: Path, today: date) -> None:
+    """Write a new case by a guided interview, in the order of the method.
+
+    Asks one short question at a time, each with an example: be prepared,
+    the facts, the feelings, what was left unsaid, questions, restatements,
+    framing, what we own, affirmations, the plan and the check-ins. A wrong
+    answer (a date that does not exist, say) is asked again. Writes
+    content/ID.yaml with comments, and never replaces an existing file.
+    Meetings and the agreement come later (`mend log`, or by hand).
+    """
+    from .build import Workspace
+    from .scaffold import new_case
+
+    ws = Workspace.open(workspace)
+    written = new_case(ws, today=today, case_id=case_id, source=source)
+    click.echo(f"\nwrote {written.display}")
+    _print_warnings(f"warning: {w}" for w in written.warnings)
+    for note in written.notes:
+        click.secho(f"coach: {note}", fg="cyan", err=True)
+    click.echo(
+        f"Next: `mend check {written.path.stem}`, then `mend build` "
+        "(or `mend serve` to see the documents as you edit)."
+    )
+
+
+@main.command()
 @workspace_options
 @output_options
 def build(
@@ -462,32 +529,365 @@ def send(messages: tuple[Path, ...], workspace: Path, dry_run: bool) -> None:
 
     The server is [smtp] host, port, security (starttls, ssl or none) and
     user; the password is read from the environment variable named by
-    password_env. Prints each recipient's result; exits 1 if any failed.
+    password_env. Each message goes to its To, Cc and Bcc addresses (the Bcc
+    header itself is not transmitted). Prints the server's answer for each
+    recipient; exits 1 if any recipient or the connection failed.
     """
     from .config import load_config
-    from .send import envelope, read_message
+    from .errors import SendError
+    from .send import read_message
     from .send import send as send_messages
 
     if dry_run:
-        for path in messages:
-            message = read_message(path)
-            sender, recipients = envelope(message)
-            click.echo(f"{path}: {message['Subject']}")
-            click.echo(f"  from {sender}")
-            for recipient in recipients:
-                click.echo(f"  to   {recipient}")
-        click.echo("dry run: nothing sent")
+        outgoing = [read_message(path) for path in messages]
+        for item in outgoing:
+            click.echo(str(item.path))
+            for field in ("From", "To", "Cc", "Bcc", "Subject"):
+                if item.message[field] is not None:
+                    click.echo(f"  {field + ':':<9}{item.message[field]}")
+            click.echo(f"  {'Recipients:'} {', '.join(item.recipients)}")
+        total = sum(len(item.recipients) for item in outgoing)
+        click.echo(f"dry run: nothing sent ({len(outgoing)} messages, {total} recipients)")
         return
-    settings = load_config(workspace).smtp
-    results = send_messages(messages, settings)
-    failed = 0
+    results = send_messages(messages, load_config(workspace).smtp)
     for result in results:
-        mark = "sent  " if result.ok else "FAILED"
-        click.echo(f"{mark} {result.path.name} -> {result.recipient}: {result.detail}")
-        failed += not result.ok
+        if result.ok:
+            click.echo(f"sent    {result.path.name} -> {result.recipient}: {result.detail}")
+        else:
+            click.secho(
+                f"refused {result.path.name} -> {result.recipient}: {result.detail}",
+                fg="red",
+            )
+    failed = sum(not r.ok for r in results)
     click.echo(f"{len(results) - failed} delivered, {failed} failed")
     if failed:
-        sys.exit(1)
+        raise SendError(f"{failed} of {len(results)} recipients did not receive their message")
+
+
+# -- mend log ---------------------------------------------------------------------------
+
+MEETING_KINDS = ("kickoff", "check-in", "review", "closing")
+STATUSES = ("planned", "on-track", "at-risk", "done", "missed")
+
+
+class ClockType(click.ParamType):
+    name = "HH:MM"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from datetime import time
+
+        if isinstance(value, time):
+            return value
+        parts = str(value).split(":")
+        if len(parts) == 2 and all(p.isdigit() and len(p) == 2 for p in parts):
+            hour, minute = int(parts[0]), int(parts[1])
+            if hour < 24 and minute < 60:
+                return time(hour, minute)
+        self.fail(f"{value!r} is not a time (HH:MM, 24-hour)", param, ctx)
+
+
+class _LogCommand(click.Command):
+    """Remembers the order of --action, --owner and --due on the command line.
+
+    Click collects each option's values on their own, which loses which
+    --owner followed which --action; its parser records the order of every
+    occurrence, so we run it once more to read that order.
+    """
+
+    GROUPED = ("actions", "owners", "dues")
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            _, _, order = self.make_parser(ctx).parse_args(args=list(args))
+        except click.UsageError:
+            order = []  # the real parse below reports the same error
+        ctx.meta["mend.log.order"] = [
+            p.name for p in order if getattr(p, "name", None) in self.GROUPED
+        ]
+        return super().parse_args(ctx, args)
+
+
+def _action_groups(
+    ctx: click.Context, actions: Sequence[str], owners: Sequence[str], dues: Sequence[date]
+) -> list[Any]:
+    """Pair each --owner and --due with the --action before it."""
+    from .logbook import ActionEntry
+
+    values = {"actions": iter(actions), "owners": iter(owners), "dues": iter(dues)}
+    groups: list[dict[str, Any]] = []
+    for name in ctx.meta.get("mend.log.order", []):
+        value = next(values[name])
+        option = "--" + name[:-1]
+        if name == "actions":
+            groups.append({"text": value})
+        elif not groups:
+            raise click.UsageError(f"{option} must follow the --action it belongs to", ctx)
+        elif name[:-1] in groups[-1]:
+            raise click.UsageError(
+                f"{option} given twice for the action {groups[-1]['text']!r}", ctx
+            )
+        else:
+            groups[-1][name[:-1]] = value
+    return [ActionEntry(g["text"], g.get("owner"), g.get("due")) for g in groups]
+
+
+def _parse_progress(values: Sequence[str]) -> list[Any]:
+    from .logbook import ProgressEntry
+
+    entries = []
+    for value in values:
+        milestone, sep, rest = value.partition("=")
+        status, _, note = rest.partition(":")
+        milestone, status, note = milestone.strip(), status.strip(), note.strip()
+        if not sep or not milestone or status not in STATUSES:
+            raise click.BadParameter(
+                f"{value!r}: expected MILESTONE=STATUS or MILESTONE=STATUS:NOTE, "
+                f"with STATUS one of {', '.join(STATUSES)}",
+                param_hint="--progress",
+            )
+        entries.append(ProgressEntry(milestone, status, note or None))
+    return entries
+
+
+_ADDED_NOUNS = {
+    "time": ("time", "time"),
+    "kind": ("kind", "kind"),
+    "attendees": ("attendee", "attendees"),
+    "summary": ("summary", "summary"),
+    "heard": ("thing heard", "things heard"),
+    "decisions": ("decision", "decisions"),
+    "actions": ("action", "actions"),
+    "action updates": ("action update", "action updates"),
+    "progress": ("progress update", "progress updates"),
+    "positives": ("positive", "positives"),
+    "concerns": ("concern", "concerns"),
+}
+
+
+def _describe_added(added: Any) -> str:
+    parts = []
+    for key, (one, many) in _ADDED_NOUNS.items():
+        n = added.get(key, 0)
+        if n == 1 and one == many:
+            parts.append(one)
+        elif n:
+            parts.append(f"{n} {one if n == 1 else many}")
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def _report_log(result: Any, ws: Any) -> None:
+    for action in result.already_done:
+        click.echo(f"action {action.number} was already done: {action.text}")
+    if not result.written:
+        click.echo(f"{result.display}: nothing new to record, the file is unchanged")
+        return
+    if result.meeting is not None:
+        verb = "added the meeting of" if result.created else "updated the meeting of"
+        click.echo(
+            f"{result.display}: {verb} {result.meeting.isoformat()}{_describe_added(result.added)}"
+        )
+    for action in result.closed:
+        click.echo(f"{result.display}: action {action.number} done: {action.text}")
+    click.echo(f"previous version kept as {ws.display(result.backup)}")
+    _print_warnings(f"warning: {w}" for w in result.warnings)
+
+
+@main.command(cls=_LogCommand)
+@click.argument("case")
+@click.option(
+    "--date", "day", type=DATE, default=None, help="The meeting's date (default: --today)."
+)
+@click.option(
+    "--time",
+    "at",
+    type=ClockType(),
+    default=None,
+    help="Its time, HH:MM (a new meeting on a check-in date gets the check-in's time).",
+)
+@click.option("--kind", type=click.Choice(MEETING_KINDS), default=None, help="The kind of meeting.")
+@click.option(
+    "--attendee", "attendees", multiple=True, metavar="NAME", help="Who came; repeatable."
+)
+@click.option("--summary", default=None, help="What happened, in Markdown.")
+@click.option(
+    "--summary-file",
+    type=click.File("r", encoding="utf-8"),
+    default=None,
+    help="Read the summary from a file (- for standard input).",
+)
+@click.option(
+    "--heard", multiple=True, metavar="TEXT", help="What the client said, restated; repeatable."
+)
+@click.option(
+    "--decision", "decisions", multiple=True, metavar="TEXT", help="A decision; repeatable."
+)
+@click.option(
+    "--action",
+    "actions",
+    multiple=True,
+    metavar="TEXT",
+    help="An action; repeatable. The --owner and --due after it are its own.",
+)
+@click.option(
+    "--owner", "owners", multiple=True, metavar="NAME", help="Owner of the --action before it."
+)
+@click.option("--due", "dues", multiple=True, type=DATE, help="Due date of the --action before it.")
+@click.option(
+    "--progress",
+    multiple=True,
+    metavar="MILESTONE=STATUS[:NOTE]",
+    help="A milestone's new status, e.g. tests-green=at-risk:flaky suite; repeatable.",
+)
+@click.option(
+    "--positive",
+    "positives",
+    multiple=True,
+    metavar="TEXT",
+    help="Something to celebrate; repeatable.",
+)
+@click.option(
+    "--concern",
+    "concerns",
+    multiple=True,
+    metavar="TEXT",
+    help="Something that struggled; repeatable.",
+)
+@click.option(
+    "--action-done",
+    "done",
+    multiple=True,
+    metavar="N|TEXT",
+    help="Mark an action done: its number in --list-actions, or a unique part of its text; repeatable.",
+)
+@click.option("--list-actions", is_flag=True, help="List every action with its number, and stop.")
+@click.option(
+    "--edit", is_flag=True, help="Edit the meeting in $EDITOR, prefilled with the other options."
+)
+@workspace_options
+def log(
+    case: str,
+    day: date | None,
+    at: Any,
+    kind: str | None,
+    attendees: tuple[str, ...],
+    summary: str | None,
+    summary_file: Any,
+    heard: tuple[str, ...],
+    decisions: tuple[str, ...],
+    actions: tuple[str, ...],
+    owners: tuple[str, ...],
+    dues: tuple[date, ...],
+    progress: tuple[str, ...],
+    positives: tuple[str, ...],
+    concerns: tuple[str, ...],
+    done: tuple[str, ...],
+    list_actions: bool,
+    edit: bool,
+    workspace: Path,
+    today: date,
+) -> None:
+    """Record a meeting in a case file, keeping its comments and layout.
+
+    Adds the meeting of --date (default: today) to CASE, or adds to it when
+    that date has one already: list items are appended unless already
+    there, a summary becomes a new paragraph, an action with the same text
+    is updated, and a milestone's progress replaces that milestone's entry
+    of the same meeting. Nothing else in the file changes, byte for byte.
+    Nothing is written unless the result is a valid case; the previous file
+    is kept as <file>.bak.
+
+    \b
+    Each --action takes the --owner and --due that follow it:
+      mend log acme --decision "Weekly written status" \\
+        --action "Send the test plan" --owner "Sam Rivera" --due 2026-11-26 \\
+        --action "Book the review" --due 2026-12-01 \\
+        --progress tests-green=at-risk:"two suites still flaky"
+
+    \b
+    Actions are numbered from 1 across the case, oldest meeting first, done
+    ones included (so numbers never shift):
+      mend log acme --list-actions
+      mend log acme --action-done 3
+      mend log acme --action-done "test plan"
+
+    \b
+    With --edit, the meeting opens in $EDITOR as YAML; what you save
+    replaces it (use this to change or remove what was logged).
+    """
+    from .build import Workspace
+    from .case import load_case
+    from .history import number_actions
+    from .logbook import MeetingEntry, apply_snippet, describe_action, meeting_snippet
+    from .logbook import log as record
+
+    ctx = click.get_current_context()
+    ws = Workspace.open(workspace)
+    path = ws.resolve_case(case)
+    display = ws.display(path)
+    options = {"display": display, "today": today, "default_timezone": ws.config.timezone}
+    if summary is not None and summary_file is not None:
+        raise click.UsageError("give --summary or --summary-file, not both", ctx)
+    if summary_file is not None:
+        summary = summary_file.read()
+    entry = MeetingEntry(
+        date=day or today,
+        time=at,
+        kind=kind,
+        attendees=list(attendees),
+        summary=summary,
+        heard=list(heard),
+        decisions=list(decisions),
+        actions=_action_groups(ctx, actions, owners, dues),
+        progress=_parse_progress(progress),
+        positives=list(positives),
+        concerns=list(concerns),
+    )
+
+    if list_actions:
+        if not entry.is_empty() or done or edit:
+            raise click.UsageError("--list-actions only lists; give it alone", ctx)
+        casefile = load_case(
+            path, display=display, today=today, default_timezone=ws.config.timezone
+        )
+        numbered = number_actions(casefile.case)
+        if not numbered:
+            click.echo(f"{display}: no actions yet")
+        for action in numbered:
+            click.echo(describe_action(action, today))
+        return
+
+    if edit:
+        if done:
+            raise click.UsageError(
+                "--edit cannot be combined with --action-done: set `done: true` in the editor", ctx
+            )
+        from .errors import MendError
+
+        text = meeting_snippet(path, entry.date, entry=entry, **options)
+        while True:
+            edited = click.edit(text, extension=".yaml", require_save=True)
+            if edited is None:
+                click.echo("nothing logged: the editor was closed without saving")
+                return
+            try:
+                result = apply_snippet(path, entry.date, edited, **options)
+                break
+            except MendError as exc:
+                exc.show()
+                if not click.confirm("Edit the meeting again?", default=True):
+                    sys.exit(1)
+                text = edited
+        _report_log(result, ws)
+        return
+
+    if entry.is_empty() and not done:
+        raise click.UsageError(
+            "nothing to log: give what happened (--summary, --decision, --action, --progress, ...), "
+            "--action-done, or --edit",
+            ctx,
+        )
+    result = record(path, entry=entry, done=done, **options)
+    _report_log(result, ws)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,15 +1,19 @@
 """Sending recap emails over SMTP, recipient by recipient.
 
-The message goes out as the bytes mend wrote (less any ``Bcc`` header), to
-every address in ``To``, ``Cc`` and ``Bcc``. Each recipient's fate is
-reported separately, because an SMTP server may accept some recipients of a
-message and refuse others.
+What goes out is the file mend wrote, byte for byte, less two header
+fields: ``Bcc`` (its addresses are recipients, but the header must not
+travel) and ``X-Unsent`` (which only tells Outlook to open the file as a
+draft). The SMTP conversation is driven one command at a time (``MAIL``,
+one ``RCPT`` per recipient, ``DATA``) rather than through
+:meth:`smtplib.SMTP.sendmail`, because a server may accept some recipients
+and refuse others, and the user must see the server's answer for each.
 """
 
 from __future__ import annotations
 
 import email.policy
 import os
+import re
 import smtplib
 import ssl
 from collections.abc import Sequence
@@ -22,6 +26,10 @@ from pathlib import Path
 from .config import SmtpSettings
 from .errors import SendError
 
+#: Header fields that stay in the file but are not transmitted.
+NOT_TRANSMITTED = ("bcc", "x-unsent")
+DEFAULT_PORTS = {"ssl": 465, "starttls": 587, "none": 25}
+
 
 @dataclass(frozen=True)
 class Delivery:
@@ -33,105 +41,199 @@ class Delivery:
     detail: str
 
 
-def read_message(path: Path) -> EmailMessage:
+@dataclass(frozen=True)
+class Outgoing:
+    """A message file, parsed for its addresses and ready to transmit."""
+
+    path: Path
+    message: EmailMessage
+    sender: str
+    recipients: list[str]
+    data: bytes  # what goes after DATA: the file less NOT_TRANSMITTED, CRLF line ends
+
+    @property
+    def needs_smtputf8(self) -> bool:
+        """RFC 6531: an address or header in UTF-8 needs a server that says SMTPUTF8."""
+        header = self.data.split(b"\r\n\r\n", 1)[0]
+        return not header.isascii() or not all(a.isascii() for a in [self.sender, *self.recipients])
+
+
+def read_message(path: Path) -> Outgoing:
+    """Read and check one .eml file: it must name a sender and a recipient."""
     try:
-        data = path.read_bytes()
+        raw = path.read_bytes()
     except OSError as exc:
         raise SendError(f"{path}: cannot read: {exc.strerror}") from None
-    message = BytesParser(policy=email.policy.default).parsebytes(data)
-    if not message["From"] or not (message["To"] or message["Cc"] or message["Bcc"]):
-        raise SendError(f"{path}: not an email with a sender and recipients")
-    return message  # type: ignore[return-value]
-
-
-def envelope(message: EmailMessage) -> tuple[str, list[str]]:
-    """The SMTP sender and recipients of a message: From, and To + Cc + Bcc."""
-    sender = getaddresses([str(message["From"])])[0][1]
-    fields = [str(v) for key in ("To", "Cc", "Bcc") for v in message.get_all(key, [])]
+    message: EmailMessage = BytesParser(policy=email.policy.default).parsebytes(raw)  # type: ignore[assignment]
+    try:
+        senders = [addr for _, addr in getaddresses(message.get_all("From", [])) if addr]
+        fields = [v for key in ("To", "Cc", "Bcc") for v in message.get_all(key, [])]
+    except (ValueError, TypeError) as exc:
+        raise SendError(f"{path}: unreadable address header: {exc}") from None
     recipients = list(dict.fromkeys(addr for _, addr in getaddresses(fields) if addr))
-    return sender, recipients
+    if len(senders) != 1:
+        raise SendError(f"{path}: not a message to send: it needs exactly one From address")
+    if not recipients:
+        raise SendError(f"{path}: not a message to send: it has no To, Cc or Bcc address")
+    return Outgoing(path, message, senders[0], recipients, transmitted(raw))
 
 
-def _payload(message: EmailMessage) -> bytes:
-    if message["Bcc"] is not None:
-        del message["Bcc"]
-    return message.as_bytes(policy=email.policy.SMTP)
+def transmitted(raw: bytes) -> bytes:
+    """The bytes to send: line ends made CRLF, the NOT_TRANSMITTED fields dropped.
+
+    Only the header section is touched, and only by removing whole fields
+    (with their folded continuation lines); the body goes as it is.
+    """
+    raw = re.sub(rb"\r?\n", b"\r\n", raw)
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    kept: list[bytes] = []
+    dropping = False
+    for line in head.split(b"\r\n"):
+        if line[:1] in (b" ", b"\t"):
+            if not dropping:
+                kept.append(line)
+            continue
+        name = line.split(b":", 1)[0].strip().lower().decode("ascii", "replace")
+        dropping = name in NOT_TRANSMITTED
+        if not dropping:
+            kept.append(line)
+    return b"\r\n".join(kept) + sep + body
 
 
-def _connect(settings: SmtpSettings) -> smtplib.SMTP:
-    port = settings.port or {"ssl": 465, "starttls": 587, "none": 25}[settings.security]
+def password(settings: SmtpSettings) -> str | None:
+    """The password, from the environment variable ``password_env`` names.
+
+    mend.toml names the variable instead of holding the secret, so the file
+    can be shared and committed.
+    """
+    if settings.user is None:
+        return None
+    if settings.password_env is None:
+        raise SendError(
+            f"mend.toml: smtp.password_env: smtp.user is {settings.user!r}, so name the "
+            "environment variable that holds the password"
+        )
+    value = os.environ.get(settings.password_env)
+    if value is None:
+        raise SendError(
+            f"mend.toml: smtp.password_env: the environment variable {settings.password_env} "
+            "is not set (it should hold the SMTP password)"
+        )
+    return value
+
+
+def connect(settings: SmtpSettings) -> smtplib.SMTP:
+    """Open a connection (TLS from the start, STARTTLS, or plain) and log in."""
+    secret = password(settings)
+    port = settings.port or DEFAULT_PORTS[settings.security]
     where = f"{settings.host}:{port}"
+    context = ssl.create_default_context()
+    server: smtplib.SMTP | None = None
     try:
         if settings.security == "ssl":
-            server: smtplib.SMTP = smtplib.SMTP_SSL(
-                settings.host, port, timeout=settings.timeout, context=ssl.create_default_context()
+            server = smtplib.SMTP_SSL(
+                settings.host, port, timeout=settings.timeout, context=context
             )
         else:
             server = smtplib.SMTP(settings.host, port, timeout=settings.timeout)
-            if settings.security == "starttls":
-                server.starttls(context=ssl.create_default_context())
+        server.ehlo_or_helo_if_needed()
+        if settings.security == "starttls":
+            server.starttls(context=context)
+            server.ehlo()
     except (OSError, smtplib.SMTPException) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-        raise SendError(f"cannot connect to SMTP server {where}: {reason}") from None
+        if server is not None:
+            server.close()
+        raise SendError(f"cannot connect to SMTP server {where}: {reason(exc)}") from None
+    if settings.user is not None:
+        try:
+            server.login(settings.user, secret or "")
+        except (OSError, smtplib.SMTPException) as exc:
+            _close(server)
+            raise SendError(
+                f"SMTP server {where} refused the login of {settings.user}: {reason(exc)}"
+            ) from None
     return server
-
-
-def _password(settings: SmtpSettings) -> str | None:
-    if settings.password_env is None:
-        return None
-    password = os.environ.get(settings.password_env)
-    if password is None:
-        raise SendError(
-            f"mend.toml: smtp.password_env: the environment variable {settings.password_env} is not set"
-        )
-    return password
 
 
 def send(paths: Sequence[Path], settings: SmtpSettings) -> list[Delivery]:
     """Send each message; return one Delivery per recipient, failures included.
 
-    A failure to connect or log in raises SendError: nothing was sent.
+    Every file is read and checked before connecting, and a failure to
+    connect or log in raises SendError: then nothing was sent.
     """
-    messages = [(path, read_message(path)) for path in paths]
-    password = _password(settings)
+    outgoing = [read_message(path) for path in paths]
+    server = connect(settings)
     results: list[Delivery] = []
-    server = _connect(settings)
     try:
-        if settings.user:
+        for i, item in enumerate(outgoing):
             try:
-                server.login(settings.user, password or "")
-            except smtplib.SMTPException as exc:
-                raise SendError(f"SMTP login as {settings.user} failed: {_reason(exc)}") from None
-        for path, message in messages:
-            sender, recipients = envelope(message)
-            payload = _payload(message)
-            options = ["SMTPUTF8"] if not all(r.isascii() for r in [sender, *recipients]) else []
-            try:
-                refused = server.sendmail(sender, recipients, payload, mail_options=options)
-            except smtplib.SMTPRecipientsRefused as exc:
-                refused = exc.recipients
-            except (smtplib.SMTPException, OSError) as exc:
-                results.extend(Delivery(path, r, False, _reason(exc)) for r in recipients)
-                continue
-            for recipient in recipients:
-                if recipient in refused:
-                    code, text = refused[recipient]
-                    detail = f"{code} {text.decode('utf-8', 'replace') if isinstance(text, bytes) else text}"
-                    results.append(Delivery(path, recipient, False, detail))
-                else:
-                    results.append(Delivery(path, recipient, True, "accepted"))
+                results.extend(_transmit(server, item))
+            except (OSError, smtplib.SMTPServerDisconnected) as exc:
+                lost = f"connection lost: {reason(exc)}"
+                for rest in outgoing[i:]:
+                    results.extend(Delivery(rest.path, r, False, lost) for r in rest.recipients)
+                break
     finally:
-        try:
-            server.quit()
-        except (smtplib.SMTPException, OSError):
-            server.close()
+        _close(server)
     return results
 
 
-def _reason(exc: BaseException) -> str:
+def _transmit(server: smtplib.SMTP, item: Outgoing) -> list[Delivery]:
+    """MAIL, one RCPT per recipient, DATA: each recipient's fate from the server."""
+    options: list[str] = []
+    if item.needs_smtputf8:
+        if not server.has_extn("smtputf8"):
+            detail = "the server does not support SMTPUTF8, which this message's addresses need"
+            return [Delivery(item.path, r, False, detail) for r in item.recipients]
+        options.append("SMTPUTF8")
+    if not item.data.isascii() and server.has_extn("8bitmime"):
+        options.append("BODY=8BITMIME")
+    if server.has_extn("size"):
+        options.append(f"SIZE={len(item.data)}")
+    code, text = server.mail(item.sender, options)
+    if not 200 <= code < 300:
+        server.rset()
+        detail = f"sender {item.sender} refused: {code} {_text(text)}"
+        return [Delivery(item.path, r, False, detail) for r in item.recipients]
+    results: dict[str, Delivery] = {}
+    accepted = []
+    for recipient in item.recipients:
+        code, text = server.rcpt(recipient)
+        if 200 <= code < 300:
+            accepted.append(recipient)
+        else:
+            results[recipient] = Delivery(item.path, recipient, False, f"{code} {_text(text)}")
+    if accepted:
+        try:
+            code, text = server.data(item.data)
+        except smtplib.SMTPDataError as exc:
+            code, text = exc.smtp_code, exc.smtp_error
+        for recipient in accepted:
+            ok = 200 <= code < 300
+            detail = f"accepted ({code} {_text(text)})" if ok else f"{code} {_text(text)}"
+            results[recipient] = Delivery(item.path, recipient, ok, detail)
+    else:
+        server.rset()
+    return [results[r] for r in item.recipients]
+
+
+def _close(server: smtplib.SMTP) -> None:
+    try:
+        server.quit()
+    except (OSError, smtplib.SMTPException):
+        server.close()
+
+
+def _text(text: bytes | str) -> str:
+    return text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+
+
+def reason(exc: BaseException) -> str:
+    """An exception from smtplib or a socket as the words a user can act on."""
     code = getattr(exc, "smtp_code", None)
     error = getattr(exc, "smtp_error", None)
     if code is not None and error is not None:
-        text = error.decode("utf-8", "replace") if isinstance(error, bytes) else str(error)
-        return f"{code} {text}"
+        return f"{code} {_text(error)}"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"the server's certificate is not trusted ({exc.verify_message})"
     return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__

@@ -2,40 +2,65 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import email.policy
+import ipaddress
 import socket
+import ssl
 from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 from click.testing import CliRunner
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from generator.build import build
 from generator.cli import main
+from generator.send import transmitted
 
-from .conftest import FULL_CASE, TODAY, make_workspace
+from .conftest import make_workspace
+from .test_eml import CASE, TODAY
 
-REFUSED = "lee@acme.example"
+EML = "recap-2026-11-12.eml"
+REFUSED = "lee@harbour.example"
+USER, PASSWORD = "ciara", "correct horse battery staple"
 
 
 class Recorder:
-    """An SMTP handler that keeps what arrives and refuses one address."""
+    """An SMTP handler that keeps what arrives and can refuse one address."""
 
-    def __init__(self) -> None:
-        self.envelopes: list[tuple[str, list[str], bytes]] = []
+    def __init__(self, refuse: str | None = None) -> None:
+        self.refuse = refuse
+        self.received: list[tuple[str, list[str], bytes]] = []
+        self.sessions: list[tuple[bool, bool]] = []  # (TLS, authenticated) per message
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address == REFUSED:
+        if address == self.refuse:
             return "550 5.1.1 no such user"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append(
+        self.received.append(
             (envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
         )
-        return "250 Message accepted"
+        self.sessions.append((session.ssl is not None, bool(session.authenticated)))
+        return "250 2.0.0 Message accepted"
+
+
+def authenticator(server, session, envelope, mechanism, auth_data):
+    ok = (
+        isinstance(auth_data, LoginPassword)
+        and auth_data.login == USER.encode()
+        and auth_data.password == PASSWORD.encode()
+    )
+    # handled=False: aiosmtpd answers a failure with 535 itself.
+    return AuthResult(success=ok, handled=False)
 
 
 def free_port() -> int:
@@ -44,89 +69,278 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def serve(recorder: Recorder, **kwargs) -> Controller:
+    controller = Controller(recorder, hostname="127.0.0.1", port=free_port(), **kwargs)
+    controller.start()
+    return controller
+
+
 @pytest.fixture
 def smtp():
-    recorder = Recorder()
-    controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield recorder, controller.port
-    finally:
-        controller.stop()
+    recorder = Recorder(refuse=REFUSED)
+    controller = serve(recorder)
+    yield recorder, controller.port
+    controller.stop()
 
 
 @pytest.fixture
-def recap(tmp_path) -> tuple[Path, Path]:
-    ws = make_workspace(tmp_path / "ws", {"acme.yaml": FULL_CASE})
+def workspace(tmp_path) -> Path:
+    ws = make_workspace(tmp_path / "ws", {"harbour.yaml": CASE})
     assert build(ws, today=TODAY, formats=("eml",)).ok
-    return ws, ws / "output" / "acme" / "recap-2026-11-10.eml"
+    return ws
 
 
-def configure(ws: Path, port: int, extra: str = "") -> None:
+def eml_of(ws: Path) -> Path:
+    return ws / "output" / "harbour" / EML
+
+
+def configure(ws: Path, port: int, security: str = "none", extra: str = "") -> None:
     (ws / "mend.toml").write_text(
-        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n{extra}'
+        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "{security}"\ntimeout = 5\n{extra}',
+        encoding="utf-8",
     )
 
 
-def test_delivers_to_every_recipient_but_the_refused_one(smtp, recap):
+def send(ws: Path, *paths: Path):
+    return CliRunner().invoke(main, ["send", *map(str, paths), "-w", str(ws)])
+
+
+def parse(data: bytes):
+    return BytesParser(policy=email.policy.default).parsebytes(data)
+
+
+# -- delivery --------------------------------------------------------------------------
+
+
+def test_a_refused_recipient_fails_the_send_but_not_the_others(smtp, workspace):
     recorder, port = smtp
-    ws, eml = recap
-    configure(ws, port)
-    result = CliRunner().invoke(main, ["send", str(eml), "-w", str(ws)])
-    assert result.exit_code == 1  # one recipient failed
-    assert "sent   recap-2026-11-10.eml -> dana@acme.example: accepted" in result.output
-    assert (
-        "FAILED recap-2026-11-10.eml -> lee@acme.example: 550 5.1.1 no such user" in result.output
-    )
-    assert "2 delivered, 1 failed" in result.output
-    ((sender, rcpts, data),) = recorder.envelopes
-    assert sender == "sam@brightline.example"
-    assert rcpts == ["dana@acme.example", "ana@brightline.example"]
-    sent = BytesParser(policy=email.policy.default).parsebytes(data)
-    original = BytesParser(policy=email.policy.default).parsebytes(eml.read_bytes())
-    assert sent["Message-ID"] == original["Message-ID"] and sent["Subject"] == original["Subject"]
-    # The body arrives byte for byte.
-    assert data.split(b"\r\n\r\n", 1)[1] == eml.read_bytes().split(b"\r\n\r\n", 1)[1]
-
-
-def test_all_accepted_exits_0_and_bcc_is_not_transmitted(smtp, recap):
-    recorder, port = smtp
-    ws, eml = recap
-    configure(ws, port)
-    data = eml.read_bytes().replace(
-        b"Lee Chen <lee@acme.example>", b"Lee Chen <lee.chen@acme.example>"
-    )
-    data = data.replace(
-        b"MIME-Version: 1.0\r\n", b"Bcc: archive@brightline.example\r\nMIME-Version: 1.0\r\n", 1
-    )
-    eml.write_bytes(data)
-    result = CliRunner().invoke(main, ["send", str(eml), "-w", str(ws)])
-    assert result.exit_code == 0, result.output
-    ((_, rcpts, sent),) = recorder.envelopes
-    assert "archive@brightline.example" in rcpts
-    assert b"Bcc:" not in sent and b"archive@brightline.example" not in sent
-
-
-def test_password_comes_from_the_environment(recap, monkeypatch):
-    ws, eml = recap
-    configure(ws, free_port(), 'user = "sam"\npassword_env = "MEND_TEST_PASSWORD"\n')
-    monkeypatch.delenv("MEND_TEST_PASSWORD", raising=False)
-    result = CliRunner().invoke(main, ["send", str(eml), "-w", str(ws)])
-    assert result.exit_code == 1 and "MEND_TEST_PASSWORD is not set" in result.output
-
-
-def test_connection_refused_is_a_clear_error(recap):
-    ws, eml = recap
-    port = free_port()
-    configure(ws, port)
-    result = CliRunner().invoke(main, ["send", str(eml), "-w", str(ws)])
+    configure(workspace, port)
+    result = send(workspace, eml_of(workspace))
     assert result.exit_code == 1
-    assert f"cannot connect to SMTP server 127.0.0.1:{port}" in result.output
-    assert "Traceback" not in result.output
+    out = result.output
+    assert f"sent    {EML} -> mo@harbour.example: accepted (250 2.0.0 Message accepted)" in out
+    assert f"refused {EML} -> lee@harbour.example: 550 5.1.1 no such user" in out
+    assert f"sent    {EML} -> ana@north.example: accepted" in out
+    assert "2 delivered, 1 failed" in out
+    assert "Error: 1 of 3 recipients did not receive their message" in out
+    assert "Traceback" not in out
+    ((sender, rcpts, data),) = recorder.received
+    assert sender == "ciara@north.example"
+    assert rcpts == ["mo@harbour.example", "ana@north.example"]
+    # The file's bytes, less the X-Unsent line that only tells Outlook it is a draft.
+    original = eml_of(workspace).read_bytes()
+    assert data == original.replace(b"X-Unsent: 1\r\n", b"")
+    sent, kept = parse(data), parse(original)
+    assert sent["Message-ID"] == kept["Message-ID"] and sent["X-Unsent"] is None
+    assert sent.get_body(("plain",)).get_content() == kept.get_body(("plain",)).get_content()
 
 
-def test_dry_run_connects_to_nothing(recap):
-    ws, eml = recap
-    result = CliRunner().invoke(main, ["send", "--dry-run", str(eml), "-w", str(ws)])
-    assert result.exit_code == 0
-    assert "to   dana@acme.example" in result.output and "nothing sent" in result.output
+def test_every_recipient_accepted_and_bcc_is_not_transmitted(workspace):
+    recorder = Recorder()
+    controller = serve(recorder)
+    try:
+        configure(workspace, controller.port)
+        eml = eml_of(workspace)
+        folded = b"Bcc: Archive <archive@north.example>,\r\n Records <records@north.example>\r\n"
+        eml.write_bytes(eml.read_bytes().replace(b"MIME-Version:", folded + b"MIME-Version:", 1))
+        result = send(workspace, eml)
+    finally:
+        controller.stop()
+    assert result.exit_code == 0, result.output
+    assert "5 delivered, 0 failed" in result.output
+    ((_, rcpts, data),) = recorder.received
+    assert rcpts[-2:] == ["archive@north.example", "records@north.example"]
+    assert b"Bcc" not in data and b"archive@" not in data and b"records@" not in data
+    assert b"MIME-Version: 1.0\r\n" in data  # the field after Bcc survives
+
+
+def test_several_messages_in_one_connection(workspace):
+    recorder = Recorder()
+    controller = serve(recorder)
+    try:
+        configure(workspace, controller.port)
+        folder = eml_of(workspace).parent
+        result = send(workspace, folder / EML, folder / "recap-2026-11-26.eml")
+    finally:
+        controller.stop()
+    assert result.exit_code == 0, result.output
+    assert len(recorder.received) == 2
+    assert "6 delivered, 0 failed" in result.output
+
+
+def test_a_local_part_in_another_script_needs_smtputf8(tmp_path):
+    ws = make_workspace(
+        tmp_path / "ws",
+        {"harbour.yaml": CASE.replace("mo@harbour.example", "móna@harbour.example")},
+    )
+    assert build(ws, today=TODAY, formats=("eml",)).ok
+    recorder = Recorder()
+    utf8 = serve(recorder, enable_SMTPUTF8=True)
+    try:
+        configure(ws, utf8.port)
+        result = send(ws, eml_of(ws))
+    finally:
+        utf8.stop()
+    assert result.exit_code == 0, result.output
+    ((_, rcpts, _),) = recorder.received
+    assert rcpts[0] == "móna@harbour.example"
+
+    plain = serve(Recorder(), enable_SMTPUTF8=False)
+    try:
+        configure(ws, plain.port)
+        result = send(ws, eml_of(ws))
+    finally:
+        plain.stop()
+    assert result.exit_code == 1
+    assert "the server does not support SMTPUTF8" in result.output
+
+
+# -- connecting and logging in ------------------------------------------------------------
+
+
+def test_connection_refused_is_one_clear_line(workspace):
+    port = free_port()
+    configure(workspace, port)
+    result = send(workspace, eml_of(workspace))
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: cannot connect to SMTP server 127.0.0.1:{port}: Connection refused\n"
+    )
+
+
+def test_the_password_comes_from_the_environment_variable_named(workspace, monkeypatch):
+    configure(
+        workspace, free_port(), extra=f'user = "{USER}"\npassword_env = "MEND_TEST_PASSWORD"\n'
+    )
+    monkeypatch.delenv("MEND_TEST_PASSWORD", raising=False)
+    result = send(workspace, eml_of(workspace))
+    assert result.exit_code == 1
+    assert "the environment variable MEND_TEST_PASSWORD is not set" in result.output
+    configure(workspace, free_port(), extra=f'user = "{USER}"\n')
+    result = send(workspace, eml_of(workspace))
+    assert result.exit_code == 1 and "smtp.password_env" in result.output
+
+
+@pytest.fixture
+def tls(tmp_path, monkeypatch) -> ssl.SSLContext:
+    """A self-signed certificate for 127.0.0.1 that the client is told to trust."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_path, key_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert_path))
+    return context
+
+
+def tls_server(recorder: Recorder, context: ssl.SSLContext) -> Controller:
+    return serve(
+        recorder,
+        tls_context=context,
+        require_starttls=True,
+        authenticator=authenticator,
+        auth_required=True,
+        auth_require_tls=True,
+    )
+
+
+def test_starttls_and_login(workspace, tls, monkeypatch):
+    recorder = Recorder()
+    controller = tls_server(recorder, tls)
+    monkeypatch.setenv("MEND_TEST_PASSWORD", PASSWORD)
+    try:
+        configure(
+            workspace,
+            controller.port,
+            "starttls",
+            f'user = "{USER}"\npassword_env = "MEND_TEST_PASSWORD"\n',
+        )
+        result = send(workspace, eml_of(workspace))
+        assert result.exit_code == 0, result.output
+        assert recorder.sessions == [(True, True)]
+
+        monkeypatch.setenv("MEND_TEST_PASSWORD", "wrong")
+        result = send(workspace, eml_of(workspace))
+    finally:
+        controller.stop()
+    assert result.exit_code == 1
+    assert f"refused the login of {USER}: 535" in result.output
+    assert len(recorder.received) == 1
+
+
+def test_an_untrusted_certificate_is_refused(workspace, tls, monkeypatch):
+    monkeypatch.delenv("SSL_CERT_FILE")
+    controller = tls_server(Recorder(), tls)
+    try:
+        configure(workspace, controller.port, "starttls")
+        result = send(workspace, eml_of(workspace))
+    finally:
+        controller.stop()
+    assert result.exit_code == 1
+    assert f"cannot connect to SMTP server 127.0.0.1:{controller.port}" in result.output
+    assert "certificate is not trusted" in result.output
+
+
+# -- without sending ----------------------------------------------------------------------
+
+
+def test_dry_run_shows_the_message_and_connects_to_nothing(workspace):
+    configure(workspace, free_port())  # nothing listens there
+    eml = eml_of(workspace)
+    result = CliRunner().invoke(main, ["send", "--dry-run", str(eml), "-w", str(workspace)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == str(eml)
+    assert "  From:    Ciara Walsh <ciara@north.example>" in lines
+    assert "  To:      Mo Byrne <mo@harbour.example>, Lee Chen <lee@harbour.example>" in lines
+    assert "  Cc:      Ana Patel <ana@north.example>" in lines
+    assert any(line.startswith("  Subject: ") and "Harbour Bakery" in line for line in lines)
+    assert "  Recipients: mo@harbour.example, lee@harbour.example, ana@north.example" in lines
+    assert lines[-1] == "dry run: nothing sent (1 messages, 3 recipients)"
+
+
+def test_a_file_that_is_not_a_message(workspace, tmp_path):
+    junk = tmp_path / "notes.eml"
+    junk.write_text("just some notes\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["send", "--dry-run", str(junk), "-w", str(workspace)])
+    assert result.exit_code == 1
+    assert "not a message to send" in result.output and "Traceback" not in result.output
+
+
+def test_transmitted_drops_whole_fields_only():
+    raw = (
+        b"From: a@example.com\n"
+        b"Bcc: one@example.com,\n"
+        b"\ttwo@example.com\n"
+        b"X-Unsent: 1\n"
+        b"Subject: Bcc: in a subject stays\n"
+        b"\n"
+        b"Bcc: in the body stays\n"
+    )
+    assert transmitted(raw) == (
+        b"From: a@example.com\r\nSubject: Bcc: in a subject stays\r\n\r\nBcc: in the body stays\r\n"
+    )

@@ -1,144 +1,199 @@
 """Recap emails: one RFC 5322 message per held meeting.
 
-Built with :class:`email.message.EmailMessage` and written with the SMTP
-policy, so names and subjects in any script are encoded per RFC 2047, lines
-end in CRLF, and no value can add a header (case text fields cannot hold a
-line break in the first place). The structure is the one calendar services
-send: ``multipart/mixed`` holding ``multipart/alternative`` (plain text,
-HTML, and the next check-in as ``text/calendar; method=REQUEST``) and the
-same invitation as an ``invite.ics`` attachment, for mail clients that only
-look there. MIME boundaries and the ``Message-ID`` derive from the content
-and the case, so rebuilding gives the same bytes.
+The message is built with :class:`email.message.EmailMessage` and written
+with the SMTP policy: names and subjects in any script are encoded per
+RFC 2047, lines end in CRLF, and header values are folded by the library,
+never by us. A case text field cannot hold a line break (case.py refuses
+it), so no value can add a header. Only an address whose local part is not
+ASCII needs RFC 6532's UTF-8 headers; such a message is written with the
+SMTPUTF8 policy, and ``mend send`` asks the server for SMTPUTF8.
+
+The structure is the one Google Calendar and Exchange use for invitations,
+because it is the one every mail client has learnt to read::
+
+    multipart/mixed
+      multipart/alternative
+        text/plain                        the recap, complete on its own
+        text/html                         the same, from the theme
+        text/calendar; method=REQUEST     Gmail and Outlook show Accept/Decline
+      application/ics (invite.ics)        Apple Mail and Thunderbird offer "add"
+
+Without a next check-in there is nothing to invite to, and the message is
+only the ``multipart/alternative``. MIME boundaries derive from a hash of
+the content and the ``Message-ID`` from the case and the meeting, so a
+rebuild writes the same bytes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import email.policy
 import hashlib
-from datetime import datetime, time, timedelta
+import re
+from datetime import date, datetime, time, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.policy import Policy
 from email.utils import format_datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..case import Case, Meeting, Person
+from ..case import Case, CaseFile, Meeting, Person
 from ..documents import Document
-from ..errors import MendError
-from ..render import long_date
+from ..errors import CaseError, MendError
+from ..progress import STATUS_LABELS, current_statuses
+from ..render import short_date
 from ..schedule import following_meeting
 from . import BuildContext, Source, template_context
 from .ics import invitation
-from .md import tidy
 
-#: When a meeting has no time of its own or of its check-ins.
-DEFAULT_END = time(17, 0)
+#: When a meeting has no time of its own or of its check-ins, it is taken to
+#: have started at the end of a working day.
+DEFAULT_START = time(17, 0)
+#: The length of a meeting when the case has no check-ins to say.
+DEFAULT_MINUTES = 30
+#: Outlook opens a message with this header as a draft to review and send,
+#: which is how a user who prefers their own mailbox sends a recap. Other
+#: clients ignore it; ``mend send`` removes it.
+UNSENT_HEADER = "X-Unsent"
 
 
 class EmailError(MendError):
     """A recap cannot be written as a valid message."""
 
 
-def _address(person: Person, display: str, field: str) -> Address:
-    assert person.email is not None
-    user, _, domain = person.email.rpartition("@")
-    try:
-        return Address(display_name=person.name, username=user, domain=domain)
-    except (ValueError, IndexError) as exc:
-        raise EmailError(
-            f"{display}: {field}: cannot use {person.email!r} as an address: {exc}"
-        ) from None
-
-
 def recipients(case: Case) -> tuple[list[Person], list[Person]]:
-    """To: the client contacts with an email, primary first; Cc: the rest of the team."""
+    """``To``: client contacts with an email, primary first. ``Cc``: the rest of our team."""
+    primary = case.primary_contact
     contacts = [c for c in case.client.contacts if c.email]
-    contacts.sort(key=lambda c: not c.primary)
+    contacts.sort(key=lambda c: c is not primary)
     lead = case.lead
     team = [m for m in case.team.members if m.email and m is not lead]
     return contacts, team
 
 
-def greeting(people: list[Person]) -> str:
-    """First names for "Hi ...,": "Dana", "Dana and Priya", "Dana, Priya and Graham"."""
-    names = [p.name.split()[0] for p in people]
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+def meeting_start(case: Case, meeting: Meeting) -> datetime:
+    """When a meeting began: its own time, else the check-in time, else 17:00."""
+    assert case.timezone is not None
+    checkins = case.plan.checkins
+    start = meeting.time or (checkins.time if checkins else None) or DEFAULT_START
+    return datetime.combine(meeting.date, start, tzinfo=ZoneInfo(case.timezone))
 
 
 def meeting_end(case: Case, meeting: Meeting) -> datetime:
-    """The ``Date`` of a recap: the end of the meeting, in the case's timezone."""
-    assert case.timezone is not None
+    """The ``Date`` of a recap: the end of the meeting, in the case's timezone.
+
+    A recap dated when it was built would change on every build; dated at
+    the meeting's end, it sorts in the reader's mailbox where it belongs.
+    """
     checkins = case.plan.checkins
-    start = meeting.time or (checkins.time if checkins else None)
-    minutes = checkins.duration if checkins else 30
-    tz = ZoneInfo(case.timezone)
-    if start is None:
-        return datetime.combine(meeting.date, DEFAULT_END, tzinfo=tz)
-    return datetime.combine(meeting.date, start, tzinfo=tz) + timedelta(minutes=minutes)
+    minutes = checkins.duration if checkins else DEFAULT_MINUTES
+    return meeting_start(case, meeting) + timedelta(minutes=minutes)
 
 
-def _stable_boundaries(message: EmailMessage) -> None:
-    """Replace the random MIME boundaries with ones derived from the content."""
-    for i, part in enumerate(message.walk()):
-        if part.is_multipart():
-            part.set_boundary(f"=_mend_placeholder_{i}")
-    digest = hashlib.sha256(message.as_bytes(policy=email.policy.SMTP)).hexdigest()[:24]
-    for i, part in enumerate(message.walk()):
-        if part.is_multipart():
-            part.set_boundary(f"=_mend_{digest}_{i}")
+def join_names(names: list[str]) -> str:
+    """``A``, ``A and B``, ``A, B and C``: for a greeting."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def milestone_standing(case: Case, meeting: Meeting) -> list[dict[str, Any]]:
+    """Every milestone as it stood at the end of this meeting.
+
+    Counted up to the meeting's date, not today, so a recap says what was
+    true when it was written and does not change as later meetings are
+    logged.
+    """
+    statuses = current_statuses(case, until=meeting.date)
+    notes = {p.milestone: p.note for p in meeting.progress}
+    return [
+        {
+            "id": m.id,
+            "title": m.title,
+            "due": m.due,
+            "owner": m.owner,
+            "status": statuses[m.id],
+            "label": STATUS_LABELS[statuses[m.id]],
+            "updated": m.id in notes,
+            "note": notes.get(m.id),
+        }
+        for m in case.plan.milestones
+    ]
+
+
+def tidy_text(text: str) -> str:
+    """Plain text as it should travel: no trailing spaces, one blank line at most."""
+    lines = [line.rstrip() for line in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n") + "\n"
 
 
 def build_message(doc: Document, source: Source, ctx: BuildContext) -> EmailMessage | None:
-    """The recap of the meeting ``doc.date``, or None when it has nobody to go to."""
+    """The recap of the meeting on ``doc.date``, or None when nobody could receive it."""
     case, casefile = source.case, source.casefile
     meeting = next(m for m in case.meetings if m.date == doc.date)
     to, cc = recipients(case)
     if not to:
         ctx.warn(
-            f"{casefile.display}: client.contacts: no contact has an email, so the recap of "
-            f"{meeting.date} was not written (add an email to the primary contact)"
+            str(
+                casefile.problem(
+                    ("client", "contacts"),
+                    f"no client contact has an email, so the recap of {meeting.date} was "
+                    "not written (add `email` to the primary contact)",
+                )
+            )
         )
         return None
     lead = case.lead
     if not lead.email:
-        raise EmailError(
-            f"{casefile.display}: team.members: the lead ({lead.name}) has no email, and recaps are sent from it"
+        index = case.team.members.index(lead)
+        raise CaseError(
+            [
+                casefile.problem(
+                    ("team", "members", index),
+                    f"the team lead ({lead.name}) has no `email`; recaps are sent from "
+                    "the lead's address, so add one",
+                )
+            ]
         )
-    following = following_meeting(case, meeting.date)
-    view = source.view
-    meeting_view = next(m for m in view["meetings"] if m["date"] == meeting.date)
-    positive = (meeting.positives or case.affirmations or [None])[0]
-    context: dict[str, Any] = {
-        **template_context(doc, source, "eml"),
-        "meeting": meeting_view,
-        "following": {"date": following[0], "time": following[1]} if following else None,
-        "positive": positive,
-        "greeting": greeting(to),
+
+    addresses = {
+        "From": [_address(casefile, lead, ("team", "members"))],
+        "To": [_address(casefile, p, ("client", "contacts")) for p in to],
+        "Cc": [_address(casefile, p, ("team", "members")) for p in cc],
     }
-    text = tidy(ctx.renderer.render("eml/recap.txt", context))
+    every = [a for group in addresses.values() for a in group]
+    policy: Policy = (
+        email.policy.SMTP
+        if all(a.addr_spec.isascii() for a in every)
+        else email.policy.SMTPUTF8  # RFC 6532: a local part in another script
+    )
+    end = meeting_end(case, meeting)
+    following = following_meeting(case, meeting.date)
+    context = _context(doc, source, meeting, to, following)
+    text = tidy_text(ctx.renderer.render("eml/recap.txt", context))
     html = ctx.renderer.render("eml/recap.html", {**context, "format": "html"})
 
-    message = EmailMessage(policy=email.policy.SMTP)
-    display = casefile.display
+    message = EmailMessage(policy=policy)
     try:
-        message["From"] = _address(lead, display, "team.members")
-        message["To"] = [_address(p, display, "client.contacts") for p in to]
-        if cc:
-            message["Cc"] = [_address(p, display, "team.members") for p in cc]
+        message["From"] = addresses["From"]
+        message["To"] = addresses["To"]
+        if addresses["Cc"]:
+            message["Cc"] = addresses["Cc"]
         message["Subject"] = (
-            f"Recap of our {meeting.kind} on {long_date(meeting.date)}: {case.title}"
+            f"Recap of our {meeting.kind} on {short_date(meeting.date)}: {case.title}"
         )
-        message["Date"] = format_datetime(meeting_end(case, meeting))
-        domain = lead.email.rpartition("@")[2]
-        message["Message-ID"] = f"<recap-{meeting.date.isoformat()}.{case.id}@{domain}>"
-    except (ValueError, TypeError) as exc:  # the email package refuses a header value
-        raise EmailError(f"{display}: cannot write the recap of {meeting.date}: {exc}") from None
+    except (ValueError, TypeError) as exc:  # the email package refuses a value
+        raise EmailError(
+            f"{casefile.display}: cannot write the recap of {meeting.date}: {exc}"
+        ) from None
+    message["Date"] = format_datetime(end)
+    message["Message-ID"] = f"<recap-{meeting.date.isoformat()}.{case.id}@{_id_domain(lead)}>"
     message["MIME-Version"] = "1.0"
     message["X-Mailer"] = "mend"
+    message[UNSENT_HEADER] = "1"
     message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
     message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
     if following is not None:
-        invite = invitation(case, following[0], following[1]).to_ical()
+        invite = invitation(case, following[0], following[1], stamp=end).to_ical()
         message.add_alternative(
             invite.decode("utf-8"),
             subtype="calendar",
@@ -147,11 +202,99 @@ def build_message(doc: Document, source: Source, ctx: BuildContext) -> EmailMess
             params={"method": "REQUEST"},
         )
         message.make_mixed()
-        message.add_attachment(invite, maintype="application", subtype="ics", filename="invite.ics")
+        message.add_attachment(
+            invite,
+            maintype="application",
+            subtype="ics",
+            filename="invite.ics",
+            params={"name": "invite.ics"},
+        )
+    for part in message.walk():  # the email package stamps one on every part it makes
+        if part is not message:
+            del part["MIME-Version"]
     _stable_boundaries(message)
     return message
 
 
 def write(doc: Document, source: Source, ctx: BuildContext) -> bytes | None:
+    """``recap-YYYY-MM-DD.eml``; None (with a warning) when it has no recipient."""
     message = build_message(doc, source, ctx)
-    return None if message is None else message.as_bytes(policy=email.policy.SMTP)
+    return None if message is None else message.as_bytes()
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def _context(
+    doc: Document,
+    source: Source,
+    meeting: Meeting,
+    to: list[Person],
+    following: tuple[date, time | None] | None,
+) -> dict[str, Any]:
+    """What the recap templates see: the client view, and this meeting's part of it."""
+    case, view = source.case, source.view
+    checkins = case.plan.checkins
+    meeting_view = next(m for m in view["meetings"] if m["date"] == meeting.date)
+    positives = meeting_view["positives"] or view["case"]["affirmations"]
+    return {
+        **template_context(doc, source, "eml"),
+        "meeting": meeting_view,
+        "greeting": join_names([p.name for p in to]),
+        "standing": milestone_standing(case, meeting),
+        "following": {
+            "date": following[0],
+            "time": following[1],
+            "timezone": case.timezone,
+            "channel": checkins.channel if checkins else None,
+            "link": checkins.link if checkins else None,
+        }
+        if following
+        else None,
+        "positive": positives[0] if positives else None,
+    }
+
+
+def _address(casefile: CaseFile, person: Person, where: tuple[str, str]) -> Address:
+    """A person as a header address; a domain in another script becomes IDNA."""
+    assert person.email is not None
+    user, _, domain = person.email.rpartition("@")
+    if not domain.isascii():
+        with contextlib.suppress(UnicodeError):  # else left in UTF-8, as RFC 6532 allows
+            domain = domain.encode("idna").decode("ascii")
+    try:
+        return Address(display_name=person.name, username=user, domain=domain)
+    except (ValueError, IndexError) as exc:
+        people = getattr(casefile.case, where[0])
+        members = people.contacts if where[0] == "client" else people.members
+        index = members.index(person)
+        raise CaseError(
+            [
+                casefile.problem(
+                    (*where, index, "email"),
+                    f'cannot use "{person.email}" as an email address: {exc}',
+                )
+            ]
+        ) from None
+
+
+def _id_domain(lead: Person) -> str:
+    """The right-hand side of the Message-ID: the lead's domain when it is plain ASCII."""
+    assert lead.email is not None
+    domain = lead.email.rpartition("@")[2]
+    return domain if re.fullmatch(r"[A-Za-z0-9.-]+", domain) else "mend.invalid"
+
+
+def _stable_boundaries(message: EmailMessage) -> None:
+    """Replace the email package's random MIME boundaries with content-derived ones.
+
+    The message is serialised once with placeholder boundaries and hashed;
+    the hash cannot occur in the quoted-printable or base64 bodies, whose
+    alphabets never produce ``=_mend_``.
+    """
+    parts = [part for part in message.walk() if part.is_multipart()]
+    for i, part in enumerate(parts):
+        part.set_boundary(f"=_mend_{i}")
+    digest = hashlib.sha256(message.as_bytes()).hexdigest()[:24]
+    for i, part in enumerate(parts):
+        part.set_boundary(f"=_mend_{digest}_{i}")

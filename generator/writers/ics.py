@@ -1,47 +1,64 @@
-"""iCalendar: the check-in series, and single invitations for recap emails.
+"""iCalendar: the check-in series, and one check-in as an email invitation.
 
 The series is one ``VEVENT`` with an ``RRULE`` built from the cadence, in
-the case's timezone with its ``VTIMEZONE``, so that Google Calendar and
-Outlook show it as one recurring meeting. Meetings that moved off the
-cadence are events of their own; a check-in moved to another time on its
-day is an override of that occurrence (``RECURRENCE-ID``). Nothing depends
-on the clock: UIDs come from the case, ``DTSTAMP`` from the series' start.
+the case's timezone, so that Google Calendar and Outlook show one recurring
+meeting rather than dozens of loose ones. Meetings off the cadence are events
+of their own; a check-in held at another time on its day overrides that one
+occurrence (``RECURRENCE-ID``). Nothing depends on the clock: UIDs derive
+from the case and ``DTSTAMP`` from the series' start, so a rebuild gives the
+same bytes.
+
+Every ``TZID`` comes with a ``VTIMEZONE``. We write it the way Google and
+Apple do, as yearly ``RRULE`` s from the zone's current rule, because
+Outlook ignores ``RDATE`` lists in a ``VTIMEZONE`` and then shifts every
+occurrence past a daylight-saving change by an hour, which is exactly what
+a weekly series crossing October would hit. Only when the current rule does
+not describe the events (a zone that changed its rules, or one whose rule
+RRULE cannot express) do we fall back to icalendar's explicit transitions.
 """
 
 from __future__ import annotations
 
+import importlib.resources
+import re
+import zoneinfo
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import islice
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import icalendar
 
 from .. import __version__
-from ..case import WEEKDAYS, Case, Checkins
+from ..case import Case, Checkins
 from ..documents import Document
-from ..schedule import checkins_between, first_checkin, monthly_ordinal
+from ..schedule import checkin_dates, checkins_between, first_checkin, monthly_ordinal
 from . import BuildContext, Source
 
 PRODID = f"-//mend//mend {__version__}//EN"
+#: RFC 5545 weekday codes, in Python's order (Monday is 0).
 DAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+#: How many occurrences of an open-ended series to check the timezone against.
+CHECKED_OCCURRENCES = 120
 
 
-def _uid(kind: str, case: Case, day: date | None = None) -> str:
-    suffix = f"-{day.isoformat()}" if day else ""
-    return f"{kind}{suffix}-{case.id}@mend.invalid"
-
-
-def _start(day: date, at: time | None, tz: ZoneInfo) -> date | datetime:
-    return day if at is None else datetime.combine(day, at, tzinfo=tz)
+# -- the check-in series --------------------------------------------------------------
 
 
 def rrule(checkins: Checkins, tz: ZoneInfo) -> dict[str, object]:
-    """The recurrence rule of a check-in series, as schedule.py computes it."""
+    """The recurrence rule of a check-in series, as ``schedule.checkin_dates`` walks it.
+
+    ``UNTIL`` is a date for an all-day series and a UTC time otherwise, as
+    RFC 5545 requires when ``DTSTART`` carries a ``TZID``; it is the end of
+    the ``until`` day, so a check-in on that day is included.
+    """
     first = first_checkin(checkins)
     rule: dict[str, object] = {}
     if checkins.cadence == "monthly":
-        ordinal = monthly_ordinal(first)
         rule["FREQ"] = "MONTHLY"
-        rule["BYDAY"] = f"{ordinal}{DAY_CODES[first.weekday()]}"
+        rule["BYDAY"] = f"{monthly_ordinal(first)}{DAY_CODES[first.weekday()]}"
     else:
         rule["FREQ"] = "WEEKLY"
         if checkins.cadence == "fortnightly":
@@ -50,48 +67,115 @@ def rrule(checkins: Checkins, tz: ZoneInfo) -> dict[str, object]:
     if checkins.until is not None:
         if checkins.time is None:
             rule["UNTIL"] = checkins.until
-        else:  # RFC 5545: UNTIL is in UTC when DTSTART has a TZID
+        else:
             end = datetime.combine(checkins.until, time(23, 59, 59), tzinfo=tz)
             rule["UNTIL"] = end.astimezone(UTC)
     return rule
 
 
-def _describe(case: Case, channel: str | None, link: str | None) -> str:
-    us = case.team.organisation or case.lead.name
-    lines = [f"Recovery check-in: {case.title}", f"{case.client.organisation} and {us}."]
-    if channel:
-        lines.append(f"Channel: {channel}")
-    if link:
-        lines.append(f"Join: {link}")
-    return "\n".join(lines)
-
-
-def _event(
-    case: Case,
-    uid: str,
-    summary: str,
-    start: date | datetime,
-    minutes: int,
-    stamp: datetime,
-    channel: str | None,
-    link: str | None,
-) -> icalendar.Event:
-    event = icalendar.Event()
-    event.add("uid", uid)
-    event.add("dtstamp", stamp)
-    event.add("summary", summary)
-    event.add("dtstart", start)
-    event.add(
-        "duration",
-        timedelta(days=1) if not isinstance(start, datetime) else timedelta(minutes=minutes),
+def series_calendar(case: Case) -> icalendar.Calendar:
+    """The whole check-in series, plus the meetings that fall off it."""
+    checkins = case.plan.checkins
+    assert checkins is not None and case.timezone is not None
+    tz = ZoneInfo(case.timezone)
+    first = first_checkin(checkins)
+    stamp = datetime.combine(checkins.starts, time(0, 0), tzinfo=UTC)
+    cal = _calendar("PUBLISH", f"Check-ins: {case.title}")
+    series_uid = f"checkins-{case.id}@mend.invalid"
+    series = _event(
+        case,
+        uid=series_uid,
+        summary=_summary(case, "check-in"),
+        start=_start(first, checkins.time, tz),
+        stamp=stamp,
     )
-    if channel:
-        event.add("location", channel)
-    if link:
-        event.add("url", link)
-    event.add("description", _describe(case, channel, link))
-    event.add("transp", "OPAQUE")
-    return event
+    series.add("rrule", rrule(checkins, tz))
+    cal.add_component(series)
+
+    last = max([first, checkins.until or first, *(m.date for m in case.meetings)])
+    on_cadence = set(checkins_between(checkins, first, last))
+    moments = [d for d in [_start(first, checkins.time, tz)] if isinstance(d, datetime)]
+    if checkins.time is not None:
+        moments += (
+            datetime.combine(day, checkins.time, tzinfo=tz)
+            for day in islice(checkin_dates(checkins), CHECKED_OCCURRENCES)
+        )
+    for meeting in sorted(case.meetings, key=lambda m: m.date):
+        if meeting.date in on_cadence:
+            if meeting.time is None or checkins.time is None or meeting.time == checkins.time:
+                continue  # it is that occurrence of the series, as it stands
+            moved = _event(
+                case,
+                uid=series_uid,
+                summary=_summary(case, meeting.kind),
+                start=_start(meeting.date, meeting.time, tz),
+                stamp=stamp,
+            )
+            moved.add("recurrence-id", _start(meeting.date, checkins.time, tz))
+            cal.add_component(moved)
+        else:
+            cal.add_component(
+                _event(
+                    case,
+                    uid=f"meeting-{meeting.date.isoformat()}-{case.id}@mend.invalid",
+                    summary=_summary(case, meeting.kind),
+                    start=_start(meeting.date, meeting.time or checkins.time, tz),
+                    stamp=stamp,
+                )
+            )
+        at = meeting.time or checkins.time
+        if at is not None:
+            moments.append(datetime.combine(meeting.date, at, tzinfo=tz))
+    _add_timezone(cal, case.timezone, moments)
+    return cal
+
+
+def invitation(case: Case, day: date, at: time | None, stamp: datetime) -> icalendar.Calendar:
+    """One check-in as an invitation (``METHOD:REQUEST``) to attach to a recap.
+
+    The organiser is the team lead and every other person with an email is
+    an attendee, which is what makes a mail client offer to add it. The UID
+    is the check-in's own, so the invitations of two recaps that name the
+    same next check-in are one event, not two.
+    """
+    assert case.timezone is not None
+    tz = ZoneInfo(case.timezone)
+    cal = _calendar("REQUEST", f"Check-in: {case.title}")
+    event = _event(
+        case,
+        uid=f"checkin-{day.isoformat()}-{case.id}@mend.invalid",
+        summary=_summary(case, "check-in"),
+        start=_start(day, at, tz),
+        stamp=stamp.astimezone(UTC),
+    )
+    lead = case.lead
+    if lead.email:
+        event.add("organizer", f"mailto:{lead.email}", parameters={"CN": lead.name})
+    for person in [*case.client.contacts, *case.team.members]:
+        if person.email and person is not lead:
+            event.add(
+                "attendee",
+                f"mailto:{person.email}",
+                parameters={
+                    "CN": person.name,
+                    "CUTYPE": "INDIVIDUAL",
+                    "ROLE": "REQ-PARTICIPANT",
+                    "PARTSTAT": "NEEDS-ACTION",
+                    "RSVP": "TRUE",
+                },
+            )
+    cal.add_component(event)
+    if at is not None:
+        _add_timezone(cal, case.timezone, [datetime.combine(day, at, tzinfo=tz)])
+    return cal
+
+
+def write(doc: Document, source: Source, ctx: BuildContext) -> bytes:
+    """``checkins.ics``: the series, from the client view of the case."""
+    return series_calendar(source.case).to_ical()
+
+
+# -- events ---------------------------------------------------------------------------
 
 
 def _calendar(method: str, name: str) -> icalendar.Calendar:
@@ -104,116 +188,253 @@ def _calendar(method: str, name: str) -> icalendar.Calendar:
     return cal
 
 
-def _with_timezone(cal: icalendar.Calendar, tz: str, first: date, last: date) -> icalendar.Calendar:
-    if tz != "UTC":
-        cal.add_missing_timezones(
-            first_date=first - timedelta(days=366), last_date=last + timedelta(days=366)
-        )
-    return cal
+def _start(day: date, at: time | None, tz: ZoneInfo) -> date | datetime:
+    """A timed start in the case's timezone, or the day itself for an all-day event."""
+    return day if at is None else datetime.combine(day, at, tzinfo=tz)
 
 
-def series_calendar(case: Case) -> icalendar.Calendar:
-    """The whole check-in series, plus meetings off the cadence."""
+def _summary(case: Case, kind: str) -> str:
+    return f"{kind.capitalize()}: {case.client.organisation} – {case.title}"
+
+
+def _where(case: Case) -> tuple[str | None, str | None]:
     checkins = case.plan.checkins
-    assert checkins is not None and case.timezone is not None
-    tz = ZoneInfo(case.timezone)
-    first = first_checkin(checkins)
-    stamp = datetime.combine(checkins.starts, time(0, 0), tzinfo=UTC)
-    summary = f"Check-in: {case.client.organisation} · {case.title}"
-    cal = _calendar("PUBLISH", f"Check-ins: {case.title}")
-    series_uid = _uid("checkins", case)
-    series = _event(
-        case,
-        series_uid,
-        summary,
-        _start(first, checkins.time, tz),
-        checkins.duration,
-        stamp,
-        checkins.channel,
-        checkins.link,
-    )
-    series.add("rrule", rrule(checkins, tz))
-    cal.add_component(series)
-
-    last = max([first, checkins.until or first, *(m.date for m in case.meetings)])
-    on_cadence = set(checkins_between(checkins, first, last))
-    for meeting in sorted(case.meetings, key=lambda m: m.date):
-        title = f"{meeting.kind.replace('-', ' ').capitalize()}: {case.client.organisation} · {case.title}"
-        if meeting.date in on_cadence:
-            if meeting.time is None or meeting.time == checkins.time or checkins.time is None:
-                continue
-            moved = _event(
-                case,
-                series_uid,
-                title,
-                _start(meeting.date, meeting.time, tz),
-                checkins.duration,
-                stamp,
-                checkins.channel,
-                checkins.link,
-            )
-            moved.add("recurrence-id", _start(meeting.date, checkins.time, tz))
-            cal.add_component(moved)
-        else:
-            at = meeting.time or checkins.time
-            cal.add_component(
-                _event(
-                    case,
-                    _uid("meeting", case, meeting.date),
-                    title,
-                    _start(meeting.date, at, tz),
-                    checkins.duration,
-                    stamp,
-                    checkins.channel,
-                    checkins.link,
-                )
-            )
-    return _with_timezone(cal, case.timezone, first, last)
+    return (checkins.channel, checkins.link) if checkins else (None, None)
 
 
-def invitation(case: Case, day: date, at: time | None) -> icalendar.Calendar:
-    """One check-in as an invitation (``METHOD:REQUEST``) for a recap email."""
-    assert case.timezone is not None
-    tz = ZoneInfo(case.timezone)
-    checkins = case.plan.checkins
-    minutes = checkins.duration if checkins else 30
-    channel = checkins.channel if checkins else None
-    link = checkins.link if checkins else None
-    stamp = datetime.combine(day, time(0, 0), tzinfo=UTC)
-    cal = _calendar("REQUEST", f"Check-in: {case.title}")
-    event = _event(
-        case,
-        _uid("checkin", case, day),
-        f"Check-in: {case.client.organisation} · {case.title}",
-        _start(day, at, tz),
-        minutes,
-        stamp,
-        channel,
-        link,
-    )
+def _description(case: Case) -> str:
+    channel, link = _where(case)
+    us = case.team.organisation or case.lead.name
+    lines = [case.title, f"A recovery check-in between {case.client.organisation} and {us}."]
+    if channel:
+        lines.append(f"How: {channel}")
+    if link:
+        lines.append(f"Join: {link}")
     lead = case.lead
     if lead.email:
-        event.add("organizer", f"mailto:{lead.email}", parameters={"CN": lead.name})
-    for person in [*case.client.contacts, *case.team.members]:
-        if person.email and person.email != lead.email:
-            event.add(
-                "attendee",
-                f"mailto:{person.email}",
-                parameters={
-                    "CN": person.name,
-                    "ROLE": "REQ-PARTICIPANT",
-                    "PARTSTAT": "NEEDS-ACTION",
-                    "RSVP": "TRUE",
-                },
-            )
+        lines.append(f"Questions or a clash: {lead.name} <{lead.email}>")
+    return "\n".join(lines)
+
+
+def _event(
+    case: Case, *, uid: str, summary: str, start: date | datetime, stamp: datetime
+) -> icalendar.Event:
+    """One event with what every client needs: times, place, link, description.
+
+    ``DTEND`` rather than ``DURATION``: older Outlook versions read only the
+    former and show a zero-length event otherwise.
+    """
+    checkins = case.plan.checkins
+    minutes = checkins.duration if checkins else 30
+    channel, link = _where(case)
+    event = icalendar.Event()
+    event.add("uid", uid)
+    event.add("dtstamp", stamp)
+    event.add("summary", summary)
+    event.add("dtstart", start)
+    if isinstance(start, datetime):
+        event.add("dtend", start + timedelta(minutes=minutes))
+    else:
+        event.add("dtend", start + timedelta(days=1))
+    location = ": ".join(part for part in (channel, link) if part)
+    if location:
+        event.add("location", location)
+    if link:
+        event.add("url", link)
+    event.add("description", _description(case))
     event.add("sequence", 0)
     event.add("status", "CONFIRMED")
-    cal.add_component(event)
-    return _with_timezone(cal, case.timezone, day, day)
+    event.add("transp", "OPAQUE")
+    return event
 
 
-def write(doc: Document, source: Source, ctx: BuildContext) -> bytes:
-    return series_calendar(source.case).to_ical()
+# -- VTIMEZONE ----------------------------------------------------------------------------
 
 
-__all__ = ["WEEKDAYS", "invitation", "rrule", "series_calendar", "write"]
+def _add_timezone(cal: icalendar.Calendar, key: str, moments: Iterable[datetime]) -> None:
+    """Add the ``VTIMEZONE`` the events' ``TZID`` refer to, before the events.
+
+    UTC needs none: icalendar writes UTC times with a ``Z``.
+    """
+    if key == "UTC" or not cal.get_missing_tzids():
+        return
+    moments = sorted(moments)
+    if not moments:
+        return
+    component = rule_timezone(key, moments)
+    if component is None:
+        first, last = moments[0].date(), moments[-1].date()
+        try:
+            component = icalendar.Timezone.from_tzid(
+                key, first_date=first - timedelta(days=7), last_date=last + timedelta(days=366)
+            )
+        except ValueError:
+            return
+    cal.subcomponents.insert(0, component)
+
+
+@dataclass(frozen=True)
+class _Change:
+    """A yearly change of offset: month, nth weekday (-1 for last), at a local time."""
+
+    month: int
+    nth: int
+    weekday: int  # Monday is 0
+    at: timedelta  # local time of day, in the offset before the change
+
+    def day(self, year: int) -> date:
+        first = date(year, self.month, 1)
+        if self.nth > 0:
+            offset = (self.weekday - first.weekday()) % 7 + 7 * (self.nth - 1)
+            return first + timedelta(days=offset)
+        nxt = date(year + self.month // 12, self.month % 12 + 1, 1)
+        last = nxt - timedelta(days=1)
+        return last - timedelta(days=(last.weekday() - self.weekday) % 7)
+
+    def moment(self, year: int) -> datetime:
+        return datetime.combine(self.day(year), time(0)) + self.at
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """A zone's current rule, read from the POSIX TZ string that ends its TZif file."""
+
+    std_name: str
+    std: timedelta
+    dst_name: str | None = None
+    dst: timedelta | None = None
+    start: _Change | None = None  # into daylight time
+    end: _Change | None = None  # back to standard time
+
+    def offset(self, local: datetime) -> timedelta:
+        """The UTC offset this rule gives a local (wall clock) time."""
+        if self.start is None or self.end is None or self.dst is None:
+            return self.std
+        wall = local.replace(tzinfo=None)
+        start, end = self.start.moment(wall.year), self.end.moment(wall.year)
+        # Summer inside the year (north), or across the new year (south).
+        in_dst = start <= wall < end if start < end else wall >= start or wall < end
+        return self.dst if in_dst else self.std
+
+
+_NAME = r"<[A-Za-z0-9+-]+>|[A-Za-z]{3,}"
+_OFFSET = r"[+-]?\d{1,3}(?::\d{1,2}){0,2}"
+_TZ_RE = re.compile(
+    rf"^(?P<std>{_NAME})(?P<stdoff>{_OFFSET})"
+    rf"(?:(?P<dst>{_NAME})(?P<dstoff>{_OFFSET})?,(?P<start>[^,]+),(?P<end>[^,]+))?$"
+)
+_CHANGE_RE = re.compile(rf"^M(\d{{1,2}})\.([1-5])\.([0-6])(?:/({_OFFSET}))?$")
+
+
+def _duration(text: str) -> timedelta:
+    sign = -1 if text.startswith("-") else 1
+    parts = [int(p) for p in text.lstrip("+-").split(":")]
+    hours, minutes, seconds = (parts + [0, 0])[:3]
+    return sign * timedelta(hours=hours, minutes=minutes, seconds=seconds)
+
+
+def _change(text: str) -> _Change | None:
+    match = _CHANGE_RE.match(text)
+    if match is None:
+        return None  # the Jn and n forms: no zone in use has them
+    at = _duration(match[4]) if match[4] else timedelta(hours=2)
+    if not timedelta(0) <= at < timedelta(days=1):
+        return None  # "24:00 on Saturday" is no nth weekday RRULE can name
+    week = int(match[2])
+    return _Change(int(match[1]), -1 if week == 5 else week, (int(match[3]) - 1) % 7, at)
+
+
+def parse_tz_string(text: str) -> _Rule | None:
+    """A POSIX TZ string (``GMT0BST,M3.5.0/1,M10.5.0``) as a rule, if RRULE can say it.
+
+    POSIX offsets count hours *west* of Greenwich, so their sign is the
+    opposite of a UTC offset.
+    """
+    match = _TZ_RE.match(text)
+    if match is None:
+        return None
+    std = -_duration(match["stdoff"])
+    std_name = match["std"].strip("<>")
+    if match["dst"] is None:
+        return _Rule(std_name, std)
+    dst = -_duration(match["dstoff"]) if match["dstoff"] else std + timedelta(hours=1)
+    start, end = _change(match["start"]), _change(match["end"])
+    if start is None or end is None:
+        return None
+    return _Rule(std_name, std, match["dst"].strip("<>"), dst, start, end)
+
+
+def _tz_string(key: str) -> str | None:
+    """The footer of a zone's TZif file, found where zoneinfo finds the file."""
+    data: bytes | None = None
+    for folder in zoneinfo.TZPATH:
+        path = Path(folder, key)
+        if path.is_file():
+            data = path.read_bytes()
+            break
+    if data is None:
+        try:
+            resource = importlib.resources.files("tzdata").joinpath("zoneinfo", *key.split("/"))
+            data = resource.read_bytes()
+        except (ModuleNotFoundError, OSError):
+            return None
+    if not data.startswith(b"TZif") or data[4:5] < b"2" or not data.endswith(b"\n"):
+        return None  # version 1 files have no footer
+    footer = data[:-1].rsplit(b"\n", 1)[-1]
+    try:
+        return footer.decode("ascii")
+    except UnicodeDecodeError:
+        return None
+
+
+def rule_timezone(key: str, moments: Iterable[datetime]) -> icalendar.Timezone | None:
+    """A ``VTIMEZONE`` with yearly RRULEs, or None if the rule misstates a moment.
+
+    Every moment the calendar uses is checked against zoneinfo, so a zone
+    whose current rule does not hold for these dates (one that is about to
+    drop daylight saving, say) gets the explicit transitions instead.
+    """
+    text = _tz_string(key)
+    rule = parse_tz_string(text) if text else None
+    if rule is None:
+        return None
+    tz = ZoneInfo(key)
+    for moment in moments:
+        local = moment.astimezone(tz)
+        if local.utcoffset() != rule.offset(local):
+            return None
+    component = icalendar.Timezone()
+    component.add("tzid", key)
+    component.add("x-lic-location", key)
+    for sub in _observances(rule):
+        component.add_component(sub)
+    return component
+
+
+def _observances(rule: _Rule) -> Iterator[icalendar.cal.Component]:
+    if rule.start is None or rule.end is None or rule.dst is None:
+        standard = icalendar.TimezoneStandard()
+        standard.add("tzname", rule.std_name)
+        standard.add("tzoffsetfrom", rule.std)
+        standard.add("tzoffsetto", rule.std)
+        standard.add("dtstart", datetime(1970, 1, 1))
+        yield standard
+        return
+    for cls, change, name, before, after in (
+        (icalendar.TimezoneDaylight, rule.start, rule.dst_name, rule.std, rule.dst),
+        (icalendar.TimezoneStandard, rule.end, rule.std_name, rule.dst, rule.std),
+    ):
+        observance = cls()
+        observance.add("tzname", name)
+        observance.add("tzoffsetfrom", before)
+        observance.add("tzoffsetto", after)
+        observance.add("dtstart", change.moment(1970))
+        observance.add(
+            "rrule",
+            {
+                "FREQ": "YEARLY",
+                "BYMONTH": change.month,
+                "BYDAY": f"{change.nth}{DAY_CODES[change.weekday]}",
+            },
+        )
+        yield observance

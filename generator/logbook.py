@@ -1,0 +1,995 @@
+"""``mend log``: recording meetings in a case file without disturbing it.
+
+A case file is the user's own document: its comments, blank lines, key order
+and quoting are theirs. So ``mend log`` never writes the file back from a
+parsed tree. It finds, from the YAML node marks, the lines of the one
+meeting it changes (or the point where a new meeting goes), has
+ruamel.yaml's round-trip mode read and re-emit *only those lines*, and
+splices the result into the original text. Every other byte stays as it
+was, whatever the indentation style, line endings or byte-order mark.
+
+Before anything is written the result is checked three ways: it must read
+back (with ruamel.yaml) as exactly the data intended, keep every comment of
+the lines it replaced, and pass the same validation as ``mend check``. Then
+the previous file is kept as ``<file>.bak`` and the new one replaces it
+atomically.
+
+Merging: logging a second time for a date that already has a meeting adds to
+that meeting. List items (attendees, heard, decisions, positives, concerns)
+are appended unless an identical one is there; an action with the same text
+as an existing one updates that action's owner and due date; a progress
+entry for a milestone already updated in that meeting replaces that entry;
+a summary is added as a new paragraph unless the meeting's summary already
+contains it. ``kind`` and ``time`` are replaced when given. To remove or
+rewrite anything, use ``--edit``.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError as RuamelError
+from ruamel.yaml.scalarstring import (
+    DoubleQuotedScalarString,
+    LiteralScalarString,
+    SingleQuotedScalarString,
+)
+
+from .case import CaseFile, parse_yaml, read_text, validate_case
+from .errors import MendError, Problem
+from .history import NumberedAction, number_actions
+from .schedule import checkins_between
+from .writers import atomic_write
+
+#: The order of a meeting's keys in the case format, used for new meetings.
+MEETING_KEYS = (
+    "date",
+    "time",
+    "kind",
+    "attendees",
+    "summary",
+    "heard",
+    "decisions",
+    "actions",
+    "progress",
+    "positives",
+    "concerns",
+    "internal_notes",
+)
+#: Lists written in flow style (``[a, b]``) in a new meeting: short names.
+FLOW_LISTS = ("attendees",)
+BOM = b"\xef\xbb\xbf"
+#: What PyYAML counts as a line break, so that our line numbers are its.
+_BREAK_RE = re.compile(r"\r\n|[\n\r\x85\u2028\u2029]")
+_COMMENT_RE = re.compile(r"^\s*#")
+_YAML11 = yaml.resolver.Resolver()
+
+
+# -- what to record ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActionEntry:
+    text: str
+    owner: str | None = None
+    due: date | None = None
+
+
+@dataclass(frozen=True)
+class ProgressEntry:
+    milestone: str
+    status: str
+    note: str | None = None
+
+
+@dataclass
+class MeetingEntry:
+    """What one ``mend log`` adds to the meeting of ``date``."""
+
+    date: date
+    time: time | None = None
+    kind: str | None = None
+    attendees: list[str] = field(default_factory=list)
+    summary: str | None = None
+    heard: list[str] = field(default_factory=list)
+    decisions: list[str] = field(default_factory=list)
+    actions: list[ActionEntry] = field(default_factory=list)
+    progress: list[ProgressEntry] = field(default_factory=list)
+    positives: list[str] = field(default_factory=list)
+    concerns: list[str] = field(default_factory=list)
+
+    def is_empty(self) -> bool:
+        return not (
+            self.time
+            or self.kind
+            or self.attendees
+            or (self.summary and self.summary.strip())
+            or self.heard
+            or self.decisions
+            or self.actions
+            or self.progress
+            or self.positives
+            or self.concerns
+        )
+
+
+@dataclass
+class LogResult:
+    """What a ``mend log`` did, for the command line to report."""
+
+    path: Path
+    display: str
+    written: bool = False
+    backup: Path | None = None
+    meeting: date | None = None
+    created: bool = False
+    added: Counter[str] = field(default_factory=Counter)
+    closed: list[NumberedAction] = field(default_factory=list)
+    already_done: list[NumberedAction] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def backup_path(path: Path) -> Path:
+    """Where the previous version of a case file is kept: ``<file>.bak``."""
+    return path.with_name(path.name + ".bak")
+
+
+# -- reading the file ------------------------------------------------------------------
+
+
+def _split_lines(text: str) -> list[str]:
+    """Lines as YAML counts them, each with its own line break (if any)."""
+    lines, pos = [], 0
+    for match in _BREAK_RE.finditer(text):
+        lines.append(text[pos : match.end()])
+        pos = match.end()
+    if pos < len(text):
+        lines.append(text[pos:])
+    return lines
+
+
+def _content(line: str) -> str:
+    return _BREAK_RE.sub("", line)
+
+
+def _is_blank_or_comment(line: str) -> bool:
+    stripped = _content(line).strip()
+    return not stripped or stripped.startswith("#")
+
+
+def _indent_of(line: str) -> int:
+    text = _content(line)
+    return len(text) - len(text.lstrip(" "))
+
+
+@dataclass
+class _Source:
+    """A case file as read: bytes, text, lines, node tree and validated case."""
+
+    path: Path
+    display: str
+    raw: bytes
+    text: str
+    lines: list[str]
+    newline: str
+    root: yaml.MappingNode
+    casefile: CaseFile
+
+    @classmethod
+    def read(cls, path: Path, display: str, today: date, default_timezone: str) -> _Source:
+        text = read_text(path, display)
+        raw = path.read_bytes()
+        if raw.decode("utf-8-sig", errors="replace") != text:
+            raise MendError(f"{display} changed while it was being read; try again")
+        data, lines, problems = parse_yaml(text, display)
+        casefile = validate_case(
+            data,
+            lines,
+            path=path,
+            display=display,
+            today=today,
+            default_timezone=default_timezone,
+            problems=problems,
+        )
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        root = yaml.compose(text, Loader=loader)
+        split = _split_lines(text)
+        first_break = _BREAK_RE.search(text)
+        return cls(
+            path=path,
+            display=display,
+            raw=raw,
+            text=text,
+            lines=split,
+            newline=first_break.group() if first_break else "\n",
+            root=root,
+            casefile=casefile,
+        )
+
+    def meetings_node(self) -> tuple[yaml.Node, yaml.Node] | None:
+        for key, value in self.root.value:
+            if isinstance(key, yaml.ScalarNode) and key.value == "meetings":
+                return key, value
+        return None
+
+
+# -- where things are in the text -------------------------------------------------------
+
+
+def _is_empty_null(node: yaml.Node) -> bool:
+    return (
+        isinstance(node, yaml.ScalarNode)
+        and node.tag == "tag:yaml.org,2002:null"
+        and node.value == ""
+        and node.style is None
+    )
+
+
+def _last_line(node: yaml.Node) -> int:
+    """The last line that holds any of a node's content (0-based)."""
+    if isinstance(node, yaml.ScalarNode):
+        end = node.end_mark
+        if node.style in ("|", ">") and end.column == 0:
+            return end.line - 1  # a block scalar ends at the start of the next line
+        return end.line
+    if node.flow_style:
+        return node.end_mark.line
+    last = node.start_mark.line
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            last = max(last, _last_line(key))
+            if not _is_empty_null(value):
+                last = max(last, _last_line(value))
+    else:
+        for item in node.value:
+            last = max(last, _last_line(item))
+    return last
+
+
+def _dash_line(lines: list[str], item: yaml.Node) -> int:
+    """The line of the ``-`` that starts a block sequence item."""
+    line, column = item.start_mark.line, item.start_mark.column
+    if "-" in _content(lines[line])[:column]:
+        return line
+    # ``-`` alone on its line, the item below it
+    k = line - 1
+    while k > 0 and _is_blank_or_comment(lines[k]):
+        k -= 1
+    return k
+
+
+def _dash_column(lines: list[str], item: yaml.Node) -> int:
+    line = _content(lines[_dash_line(lines, item)])
+    return line.index("-")
+
+
+def _after_item(lines: list[str], item: yaml.Node) -> int:
+    """Where a new item goes after ``item``: past its content and the
+    comments indented under it, before blank lines and outdented comments."""
+    dash = _dash_column(lines, item)
+    at = _last_line(item) + 1
+    while (
+        at < len(lines)
+        and _content(lines[at]).strip().startswith("#")
+        and _indent_of(lines[at]) > dash
+    ):
+        at += 1
+    return at
+
+
+@dataclass(frozen=True)
+class _Indent:
+    mapping: int = 2
+    sequence: int = 4
+    offset: int = 2
+
+
+def _block_sequences(node: yaml.Node) -> Iterable[tuple[yaml.Node, yaml.SequenceNode]]:
+    """Every (key, block sequence with items) pair under ``node``, breadth first."""
+    queue = [node]
+    while queue:
+        current = queue.pop(0)
+        if isinstance(current, yaml.MappingNode):
+            for key, value in current.value:
+                if isinstance(value, yaml.SequenceNode) and not value.flow_style and value.value:
+                    yield key, value
+                queue.append(value)
+        elif isinstance(current, yaml.SequenceNode):
+            queue.extend(current.value)
+
+
+def _detect_indent(source: _Source) -> _Indent:
+    """The file's indentation, which ruamel.yaml cannot detect by itself.
+
+    The meetings list decides the sequence style when it has items (that is
+    where the new lines go); else the first block list of the file does.
+    """
+    mapping = 2
+    for key, value in source.root.value:
+        if isinstance(value, yaml.MappingNode) and not value.flow_style and value.value:
+            mapping = max(1, value.value[0][0].start_mark.column - key.start_mark.column)
+            break
+    found = source.meetings_node()
+    candidates = list(_block_sequences(source.root))
+    if found and isinstance(found[1], yaml.SequenceNode) and not found[1].flow_style:
+        candidates.insert(0, found)  # type: ignore[arg-type]
+    for key, seq in candidates:
+        item = seq.value[0]
+        dash = _dash_column(source.lines, item)
+        same_line = _dash_line(source.lines, item) == item.start_mark.line
+        content = item.start_mark.column if same_line else dash + 2
+        offset = dash - key.start_mark.column
+        if offset < 0:
+            continue
+        return _Indent(
+            mapping=mapping,
+            sequence=max(content - key.start_mark.column, offset + 2),
+            offset=offset,
+        )
+    return _Indent(mapping=mapping, sequence=mapping + 2, offset=mapping)
+
+
+def _yaml(indent: _Indent) -> YAML:
+    y = YAML(typ="rt")
+    y.preserve_quotes = True
+    y.width = 1_000_000  # never fold a long line the user did not fold
+    y.indent(mapping=indent.mapping, sequence=indent.sequence, offset=indent.offset)
+    return y
+
+
+def _dump(y: YAML, data: Any) -> list[str]:
+    buffer = io.StringIO()
+    y.dump(data, buffer)
+    return buffer.getvalue().split("\n")[:-1]
+
+
+def _load(y: YAML, text: str, what: str) -> Any:
+    try:
+        return y.load(text)
+    except RuamelError as exc:
+        raise MendError(f"cannot edit {what} with mend log: {exc}") from None
+
+
+def _plain(value: Any) -> Any:
+    """ruamel.yaml's round-trip values as plain Python, for comparing data."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return bool(value)
+    return value
+
+
+# -- building YAML values -------------------------------------------------------------------
+
+
+def _scalar(text: str) -> Any:
+    """A string as a YAML scalar that reads back as this string everywhere.
+
+    ruamel.yaml quotes what YAML 1.2 would read as another type; we also
+    quote what YAML 1.1 readers (PyYAML, many editors' tools) would, such as
+    ``yes``, ``off`` or ``1:30``. Text on several lines becomes a ``|``
+    block.
+    """
+    if "\n" in text:
+        return LiteralScalarString(text.strip("\n") if text.strip() else text)
+    if text and _YAML11.resolve(yaml.ScalarNode, text, (True, False)) != "tag:yaml.org,2002:str":
+        return SingleQuotedScalarString(text)
+    return text
+
+
+def _clock(value: time) -> DoubleQuotedScalarString:
+    return DoubleQuotedScalarString(f"{value:%H:%M}")
+
+
+def _seq(items: Iterable[Any], flow: bool = False) -> CommentedSeq:
+    seq = CommentedSeq(items)
+    if flow:
+        seq.fa.set_flow_style()
+    else:
+        seq.fa.set_block_style()
+    return seq
+
+
+def _action_map(action: ActionEntry) -> CommentedMap:
+    item = CommentedMap()
+    item["text"] = _scalar(action.text)
+    if action.owner:
+        item["owner"] = _scalar(action.owner)
+    if action.due:
+        item["due"] = action.due
+    return item
+
+
+def _progress_map(progress: ProgressEntry) -> CommentedMap:
+    item = CommentedMap()
+    item["milestone"] = progress.milestone
+    item["status"] = progress.status
+    if progress.note:
+        item["note"] = _scalar(progress.note)
+    return item
+
+
+def new_meeting(entry: MeetingEntry, flow_lists: Sequence[str] = FLOW_LISTS) -> CommentedMap:
+    """A meeting as it would be written, its keys in the case format's order."""
+    meeting = CommentedMap()
+    meeting["date"] = entry.date
+    merge_into(meeting, entry, flow_lists=flow_lists)
+    return meeting
+
+
+def merge_into(
+    meeting: CommentedMap, entry: MeetingEntry, flow_lists: Sequence[str] = FLOW_LISTS
+) -> Counter[str]:
+    """Add ``entry`` to a meeting in place (see the module's docstring).
+
+    Returns what was added, by kind, for the command line to report.
+    """
+    added: Counter[str] = Counter()
+    if entry.time is not None and str(meeting.get("time") or "") != f"{entry.time:%H:%M}":
+        meeting["time"] = _clock(entry.time)
+        added["time"] += 1
+    if entry.kind is not None and meeting.get("kind") != entry.kind:
+        meeting["kind"] = entry.kind
+        added["kind"] += 1
+
+    def extend(key: str, values: Iterable[str]) -> None:
+        seq = meeting.get(key)
+        for value in values:
+            if seq is not None and any(str(v) == value for v in seq):
+                continue
+            if seq is None:
+                seq = meeting[key] = _seq([], flow=key in flow_lists)
+            seq.append(_scalar(value))
+            added[key] += 1
+
+    extend("attendees", entry.attendees)
+    summary = (entry.summary or "").strip()
+    if summary:
+        existing = str(meeting.get("summary") or "").strip()
+        if not existing:
+            meeting["summary"] = _scalar(summary)
+            added["summary"] += 1
+        elif summary not in existing:
+            meeting["summary"] = LiteralScalarString(f"{existing}\n\n{summary}")
+            added["summary"] += 1
+    extend("heard", entry.heard)
+    extend("decisions", entry.decisions)
+    if entry.actions:
+        actions = meeting.get("actions")
+        for action in entry.actions:
+            same = next(
+                (
+                    a
+                    for a in actions or ()
+                    if isinstance(a, dict) and str(a.get("text")) == action.text
+                ),
+                None,
+            )
+            if same is None:
+                if actions is None:
+                    actions = meeting["actions"] = _seq([])
+                actions.append(_action_map(action))
+                added["actions"] += 1
+                continue
+            if action.owner and str(same.get("owner") or "") != action.owner:
+                same["owner"] = _scalar(action.owner)
+                added["action updates"] += 1
+            if (
+                action.due
+                and same.get("due") != action.due
+                and str(same.get("due")) != action.due.isoformat()
+            ):
+                same["due"] = action.due
+                added["action updates"] += 1
+    if entry.progress:
+        progress = meeting.get("progress")
+        for update in entry.progress:
+            same = next(
+                (
+                    p
+                    for p in progress or ()
+                    if isinstance(p, dict) and str(p.get("milestone")) == update.milestone
+                ),
+                None,
+            )
+            if same is None:
+                if progress is None:
+                    progress = meeting["progress"] = _seq([])
+                progress.append(_progress_map(update))
+                added["progress"] += 1
+                continue
+            if str(same.get("status")) != update.status or str(same.get("note") or "") != (
+                update.note or ""
+            ):
+                same["status"] = update.status
+                if update.note:
+                    same["note"] = _scalar(update.note)
+                elif "note" in same:
+                    del same["note"]
+                added["progress"] += 1
+    extend("positives", entry.positives)
+    extend("concerns", entry.concerns)
+    return added
+
+
+# -- editing the text ------------------------------------------------------------------------
+
+#: A change to one meeting: mutate it in place, or return a replacement.
+Change = Callable[[CommentedMap], "CommentedMap | None"]
+
+
+@dataclass
+class _Splice:
+    start: int
+    stop: int
+    lines: list[str]  # without line breaks
+
+
+def _fragment(lines: Sequence[str]) -> str:
+    return "".join(_content(line) + "\n" for line in lines)
+
+
+def _comments(lines: Iterable[str]) -> Counter[str]:
+    return Counter(
+        _content(line).strip() for line in lines if _content(line).strip().startswith("#")
+    )
+
+
+class _Editor:
+    """Plans the splices that change a file's meetings, and checks them."""
+
+    def __init__(self, source: _Source) -> None:
+        self.source = source
+        self.indent = _detect_indent(source)
+        self.yaml = _yaml(self.indent)
+        self.splices: list[_Splice] = []
+        # What the whole file must read back as once edited.
+        self.before = _plain(_load(_yaml(self.indent), source.text, source.display))
+        self.expected = _plain(_load(_yaml(self.indent), source.text, source.display))
+
+    def _expect_meeting(self, index: int | None, value: Any) -> None:
+        meetings = self.expected.get("meetings")
+        if meetings is None:
+            meetings = self.expected["meetings"] = []
+        if index is None:
+            meetings.append(_plain(value))
+        else:
+            meetings[index] = _plain(value)
+
+    def apply(self, changes: dict[int, list[Change]], new: CommentedMap | None) -> str:
+        found = self.source.meetings_node()
+        if (
+            found is not None
+            and isinstance(found[1], yaml.SequenceNode)
+            and not found[1].flow_style
+            and found[1].value
+        ):
+            self._edit_block(found[1], changes, new)
+        elif found is not None:
+            self._rewrite_key(found[0], found[1], changes, new)
+        elif new is not None:
+            self._add_key(new)
+        return self._splice()
+
+    # A block list of meetings: edit one item's lines, or insert after the last.
+    def _edit_block(
+        self, seq: yaml.SequenceNode, changes: dict[int, list[Change]], new: CommentedMap | None
+    ) -> None:
+        lines = self.source.lines
+        for index in sorted(changes):
+            item = seq.value[index]
+            start, stop = _dash_line(lines, item), _last_line(item) + 1
+            data = _load(self.yaml, "meetings:\n" + _fragment(lines[start:stop]), "this meeting")
+            meeting = data["meetings"][0]
+            if _plain(meeting) != self.before["meetings"][index]:
+                raise MendError(
+                    f"cannot edit the meeting at line {start + 1} of {self.source.display} "
+                    "with mend log (it uses YAML that only reads right in the whole file, "
+                    "such as an alias); edit it by hand"
+                )
+            for change in changes[index]:
+                replacement = change(meeting)
+                if replacement is not None:
+                    meeting = data["meetings"][0] = replacement
+            self._expect_meeting(index, meeting)
+            self.splices.append(_Splice(start, stop, _dump(self.yaml, data)[1:]))
+        if new is not None:
+            at = _after_item(lines, seq.value[-1])
+            self._expect_meeting(None, new)
+            self.splices.append(_Splice(at, at, _dump(self.yaml, {"meetings": [new]})[1:]))
+
+    # ``meetings: []``, ``meetings:`` or a flow list: rewrite the key as a block list.
+    def _rewrite_key(
+        self,
+        key: yaml.Node,
+        value: yaml.Node,
+        changes: dict[int, list[Change]],
+        new: CommentedMap | None,
+    ) -> None:
+        lines = self.source.lines
+        start = key.start_mark.line
+        stop = max(_last_line(key), start if _is_empty_null(value) else _last_line(value)) + 1
+        data = _load(self.yaml, _fragment(lines[start:stop]), "the meetings list")
+        name = next(iter(data))
+        meetings = data[name]
+        if meetings is None:
+            meetings = data[name] = _seq([])
+        for index in sorted(changes):
+            for change in changes[index]:
+                replacement = change(meetings[index])
+                if replacement is not None:
+                    meetings[index] = replacement
+            self._expect_meeting(index, meetings[index])
+        if new is not None:
+            meetings.append(new)
+            self._expect_meeting(None, new)
+        meetings.fa.set_block_style()
+        self.splices.append(_Splice(start, stop, _dump(self.yaml, data)))
+
+    # No ``meetings`` key: add one after the last key of the file.
+    def _add_key(self, new: CommentedMap) -> None:
+        at = _last_line(self.source.root) + 1
+        text = _dump(self.yaml, {"meetings": [new]})
+        if self._blank_between_sections():
+            text.insert(0, "")
+        self._expect_meeting(None, new)
+        self.splices.append(_Splice(at, at, text))
+
+    def _blank_between_sections(self) -> bool:
+        """Whether the file separates its top-level keys with blank lines."""
+        lines = self.source.lines
+        votes = []
+        for key, _ in self.source.root.value[1:]:
+            k = key.start_mark.line - 1
+            while k >= 0 and _content(lines[k]).strip().startswith("#"):
+                k -= 1
+            votes.append(k >= 0 and not _content(lines[k]).strip())
+        return bool(votes) and sum(votes) * 2 >= len(votes)
+
+    def _splice(self) -> str:
+        out = list(self.source.lines)
+        newline = self.source.newline
+        for splice in sorted(self.splices, key=lambda s: s.start, reverse=True):
+            old = out[splice.start : splice.stop]
+            lost = _comments(old) - _comments(splice.lines)
+            if lost:
+                raise MendError(
+                    f"editing {self.source.display} would lose the comment "
+                    f"{next(iter(lost))!r}; nothing was written. Use --edit or edit the file by hand."
+                )
+            if splice.start > 0 and not _BREAK_RE.search(out[splice.start - 1]):
+                out[splice.start - 1] += newline
+            out[splice.start : splice.stop] = [line + newline for line in splice.lines]
+        text = "".join(out)
+        after = _plain(_load(_yaml(self.indent), text, self.source.display))
+        if after != self.expected:
+            raise MendError(
+                f"mend log could not edit {self.source.display} safely (the edited file does "
+                "not read back as intended); nothing was written. Use --edit or edit the file "
+                "by hand, and please report this with the file if you can."
+            )
+        return text
+
+
+# -- the operations ----------------------------------------------------------------------
+
+
+def _meeting_index(casefile: CaseFile, day: date) -> int | None:
+    return next((i for i, m in enumerate(casefile.case.meetings) if m.date == day), None)
+
+
+def resolve_action(actions: Sequence[NumberedAction], selector: str) -> NumberedAction:
+    """The action a ``--action-done`` value names: a number, or a unique text.
+
+    A number is the one ``mend log CASE --list-actions`` prints. Text matches
+    an action whose text equals it or contains it, ignoring case; when it
+    matches several, the open ones among them are taken; it must come down
+    to exactly one.
+    """
+    wanted = selector.strip()
+    if wanted.lstrip("#").isdigit():
+        number = int(wanted.lstrip("#"))
+        if not 1 <= number <= len(actions):
+            count = f"{len(actions)} action{'s' if len(actions) != 1 else ''}"
+            raise MendError(
+                f"no action number {number}: the case has {count} "
+                "(see `mend log CASE --list-actions`)"
+            )
+        return actions[number - 1]
+    folded = wanted.casefold()
+    if not folded:
+        raise MendError("--action-done needs an action number or some of its text")
+    exact = [a for a in actions if a.text.casefold() == folded]
+    matches = exact or [a for a in actions if folded in a.text.casefold()]
+    if len(matches) > 1:
+        matches = [a for a in matches if not a.done] or matches
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise MendError(
+            f'no action matches "{wanted}" (see `mend log CASE --list-actions` for the numbers)'
+        )
+    listing = "\n".join(f"  {describe_action(a)}" for a in matches)
+    raise MendError(
+        f'"{wanted}" matches {len(matches)} actions; give its number or more of its text:\n{listing}'
+    )
+
+
+def describe_action(action: NumberedAction, today: date | None = None) -> str:
+    """One line for an action: ``3. [ ] Send the plan (Sam Rivera, due 2026-11-26)``."""
+    details = [d for d in (action.owner, f"due {action.due}" if action.due else None) if d]
+    if today is not None and action.is_overdue(today):
+        details.append("overdue")
+    tail = f" ({', '.join(details)})" if details else ""
+    mark = "x" if action.done else " "
+    return f"{action.number}. [{mark}] {action.text}{tail} [meeting {action.meeting}]"
+
+
+def _set_done(index: int) -> Change:
+    def change(meeting: CommentedMap) -> None:
+        meeting["actions"][index]["done"] = True
+
+    return change
+
+
+def _write(source: _Source, text: str, result: LogResult, today: date) -> None:
+    """Validate the new text, keep the old file as .bak, replace it atomically."""
+    shown = f"{source.display} (not written)"
+    data, lines, problems = parse_yaml(text, shown)
+    after = validate_case(
+        data,
+        lines,
+        path=source.path,
+        display=shown,
+        today=today,
+        default_timezone=source.casefile.case.timezone or "UTC",
+        problems=problems,
+    )
+    before = {(w.path, w.message) for w in source.casefile.warnings}
+    result.warnings = [
+        Problem(source.display, w.line, w.path, w.message)
+        for w in after.warnings
+        if (w.path, w.message) not in before
+    ]
+    try:
+        current = source.path.read_bytes()
+    except OSError as exc:
+        raise MendError(f"cannot read {source.display}: {exc.strerror}") from None
+    if current != source.raw:
+        raise MendError(
+            f"{source.display} changed on disk while mend log was working; nothing was written, try again"
+        )
+    data_bytes = (BOM if source.raw.startswith(BOM) else b"") + text.encode("utf-8")
+    backup = backup_path(source.path)
+    try:
+        mode = source.path.stat().st_mode & 0o7777
+        atomic_write(backup, source.raw, durable=True)
+        atomic_write(source.path, data_bytes, durable=True)
+        os.chmod(source.path, mode)
+    except OSError as exc:
+        raise MendError(f"cannot write {source.display}: {exc.strerror}") from None
+    result.written = True
+    result.backup = backup
+
+
+def log(
+    path: Path,
+    *,
+    entry: MeetingEntry | None = None,
+    done: Sequence[str] = (),
+    today: date,
+    display: str | None = None,
+    default_timezone: str = "UTC",
+) -> LogResult:
+    """Record ``entry`` in the case file at ``path`` and mark actions done.
+
+    ``done`` holds action numbers or texts (see :func:`resolve_action`).
+    Nothing is written when the file would not change, and nothing at all
+    unless the whole edited case is valid.
+    """
+    display = display or str(path)
+    source = _Source.read(path, display, today, default_timezone)
+    result = LogResult(path=path, display=display)
+    changes: dict[int, list[Change]] = {}
+
+    actions = number_actions(source.casefile.case)
+    chosen: dict[int, NumberedAction] = {}
+    for selector in done:
+        action = resolve_action(actions, selector)
+        chosen.setdefault(action.number, action)
+    for action in chosen.values():
+        if action.done:
+            result.already_done.append(action)
+        else:
+            changes.setdefault(action.meeting_index, []).append(_set_done(action.index))
+            result.closed.append(action)
+
+    new = None
+    if entry is not None and not entry.is_empty():
+        result.meeting = entry.date
+        index = _meeting_index(source.casefile, entry.date)
+        if index is None:
+            checkins = source.casefile.case.plan.checkins
+            if (
+                entry.time is None
+                and checkins is not None
+                and checkins.time is not None
+                and checkins_between(checkins, entry.date, entry.date)
+            ):
+                entry = replace(entry, time=checkins.time)  # a check-in keeps its time
+            new = CommentedMap()
+            new["date"] = entry.date
+            result.added.update(merge_into(new, entry, _flow_lists(source)))
+            result.created = True
+        else:
+
+            def merge(meeting: CommentedMap) -> None:
+                result.added.update(merge_into(meeting, entry, _flow_lists(source)))
+
+            changes.setdefault(index, []).insert(0, merge)
+
+    if not changes and new is None:
+        return result
+    text = _Editor(source).apply(changes, new)
+    if text == source.text:
+        return result
+    _write(source, text, result, today)
+    return result
+
+
+def _flow_lists(source: _Source) -> tuple[str, ...]:
+    """The lists to write in flow style: as the file's latest meeting does, else attendees."""
+    found = source.meetings_node()
+    if not found or not isinstance(found[1], yaml.SequenceNode) or not found[1].value:
+        return FLOW_LISTS
+    meetings = source.casefile.case.meetings
+    latest = max(range(len(meetings)), key=lambda i: (meetings[i].date, i))
+    node = found[1].value[latest]
+    if not isinstance(node, yaml.MappingNode):
+        return FLOW_LISTS
+    styles = {
+        key.value: bool(value.flow_style)
+        for key, value in node.value
+        if isinstance(value, yaml.SequenceNode) and isinstance(key, yaml.ScalarNode)
+    }
+    keys = set(FLOW_LISTS) | {"heard", "decisions", "positives", "concerns"}
+    return tuple(sorted(k for k in keys if styles.get(k, k in FLOW_LISTS)))
+
+
+# -- editing a meeting in $EDITOR ---------------------------------------------------------------
+
+SNIPPET_HEADER = """\
+# mend log: the meeting of {day} in {display}.
+# Edit it, save and close: it replaces the meeting in the case file.
+# Close without saving (or empty the file) to leave the case file as it is.
+# Keys: date, time ("HH:MM"), kind (kickoff | check-in | review | closing),
+#   attendees, summary, heard, decisions, actions (text, owner, due, done),
+#   progress (milestone, status, note), positives, concerns,
+#   internal_notes (never shown to the client).
+# Milestones: {milestones}
+# Statuses: planned, on-track, at-risk, done, missed
+"""
+
+
+def meeting_snippet(
+    path: Path,
+    day: date,
+    *,
+    entry: MeetingEntry | None = None,
+    today: date,
+    display: str | None = None,
+    default_timezone: str = "UTC",
+) -> str:
+    """The YAML to open in an editor: the meeting of ``day`` with ``entry`` merged.
+
+    A new meeting comes with the keys most meetings need, empty, so the
+    user fills them in rather than remembering their names.
+    """
+    display = display or str(path)
+    source = _Source.read(path, display, today, default_timezone)
+    indent = _detect_indent(source)
+    y = _yaml(indent)
+    index = _meeting_index(source.casefile, day)
+    if index is None:
+        meeting = new_meeting(entry or MeetingEntry(date=day), _flow_lists(source))
+        for key in ("attendees", "summary", "heard", "decisions", "actions", "progress"):
+            if key not in meeting:
+                meeting[key] = None
+    else:
+        found = source.meetings_node()
+        assert found is not None
+        if isinstance(found[1], yaml.SequenceNode) and not found[1].flow_style:
+            item = found[1].value[index]
+            start, stop = _dash_line(source.lines, item), _last_line(item) + 1
+            data = _load(y, "meetings:\n" + _fragment(source.lines[start:stop]), "this meeting")
+            meeting = data["meetings"][0]
+        else:
+            meeting = _load(y, source.text, display)["meetings"][index]
+        if entry is not None:
+            merge_into(meeting, entry)
+    ids = ", ".join(m.id for m in source.casefile.case.plan.milestones)
+    header = SNIPPET_HEADER.format(day=day.isoformat(), display=display, milestones=ids)
+    body = "\n".join(_dump(y, meeting)) + "\n"
+    return header + body
+
+
+def _strip_header(text: str) -> str:
+    lines = text.splitlines(keepends=True)
+    k = 0
+    while k < len(lines) and (not lines[k].strip() or lines[k].lstrip().startswith("#")):
+        k += 1
+    return "".join(lines[k:])
+
+
+def apply_snippet(
+    path: Path,
+    day: date,
+    text: str,
+    *,
+    today: date,
+    display: str | None = None,
+    default_timezone: str = "UTC",
+) -> LogResult:
+    """Put an edited meeting snippet in place of the meeting of ``day``.
+
+    Comment lines at the top of the snippet (mend's explanation) are
+    dropped; keys left empty that the meeting did not have are not written.
+    """
+    display = display or str(path)
+    source = _Source.read(path, display, today, default_timezone)
+    result = LogResult(path=path, display=display)
+    body = _strip_header(text)
+    if not body.strip():
+        return result
+    indent = _detect_indent(source)
+    index = _meeting_index(source.casefile, day)
+    # Indent the snippet as an item of the meetings list before reading it,
+    # so that its comments land in the right column.
+    lead = " " * indent.offset + "-" + " " * (indent.sequence - indent.offset - 1)
+    pad = " " * indent.sequence
+    body_lines = body.split("\n")
+    shifted = [lead + body_lines[0]] + [
+        pad + line if line.strip() else line for line in body_lines[1:]
+    ]
+    try:
+        data = _yaml(indent).load("meetings:\n" + "\n".join(shifted))
+    except RuamelError as exc:
+        raise MendError(f"the edited meeting is not valid YAML: {exc}") from None
+    meetings = data.get("meetings") if isinstance(data, dict) else None
+    if not meetings or not isinstance(meetings[0], dict) or len(meetings) != 1:
+        raise MendError(
+            "the edited meeting must be one mapping of keys (`date: ...`, `summary: ...`)"
+        )
+    edited: CommentedMap = meetings[0]
+    had = set(source.casefile.case.meetings[index].model_fields_set) if index is not None else set()
+    for key in list(edited):
+        value = edited[key]
+        if key not in had and (value is None or value == [] or value == ""):
+            del edited[key]
+    result.meeting = day
+    if index is None:
+        result.created = True
+        text_out = _Editor(source).apply({}, edited)
+    else:
+        text_out = _Editor(source).apply({index: [lambda _meeting: edited]}, None)
+    if text_out == source.text:
+        return result
+    _write(source, text_out, result, today)
+    return result

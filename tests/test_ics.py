@@ -1,0 +1,316 @@
+"""The check-in calendar, parsed back with icalendar and its recurrence expanded."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from itertools import islice
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+from dateutil.rrule import rrulestr
+
+from generator.build import Workspace, build
+from generator.schedule import checkin_dates
+from generator.writers.ics import parse_tz_string
+
+from .conftest import make_workspace
+
+TODAY = date(2026, 11, 22)
+
+CASE = """\
+id: acme
+title: Getting the Acme portal back on track
+timezone: {timezone}
+client:
+  organisation: Acme Logistics Ltd
+  culture: SECRET-CULTURE a steering committee decides
+  contacts:
+    - name: Dana Okafor
+      email: dana@acme.example
+      primary: true
+team:
+  organisation: Brightline Studio
+  members:
+    - name: Sam Rivera
+      email: sam@brightline.example
+      lead: true
+incident:
+  summary: The relaunch slipped three weeks.
+listening:
+  unsaid: [SECRET-UNSAID the budget]
+plan:
+  milestones:
+    - id: tests-green
+      title: Integration suite green on staging
+      due: 2026-12-04
+  checkins:
+{checkins}
+meetings:
+{meetings}
+"""
+
+WEEKLY = """\
+    cadence: weekly
+    weekday: tuesday
+    time: "10:00"
+    duration: 30
+    channel: video call
+    link: https://meet.example/acme
+    starts: 2026-11-10
+    until: 2027-06-29
+"""
+
+MEETINGS = """\
+  - date: 2026-11-10
+    kind: kickoff
+    summary: We restarted.
+    internal_notes: SECRET-NOTES Dana looked tired
+"""
+
+
+def case_text(
+    checkins: str = WEEKLY, meetings: str = MEETINGS, timezone: str = "Europe/London"
+) -> str:
+    return CASE.format(checkins=checkins, meetings=meetings, timezone=timezone)
+
+
+def calendar_bytes(tmp_path: Path, text: str) -> bytes:
+    ws = make_workspace(tmp_path / "ws", {"acme.yaml": text})
+    report = build(ws, today=TODAY, formats=("ics",))
+    assert report.ok, report.failed
+    return (ws / "output" / "acme" / "checkins.ics").read_bytes()
+
+
+def calendar_of(tmp_path: Path, text: str) -> icalendar.Calendar:
+    return icalendar.Calendar.from_ical(calendar_bytes(tmp_path, text))
+
+
+def series_of(cal: icalendar.Calendar) -> icalendar.Event:
+    (series,) = [e for e in cal.walk("VEVENT") if "RRULE" in e]
+    return series
+
+
+def expand(event: icalendar.Event, count: int) -> list[datetime | date]:
+    start = event.decoded("dtstart")
+    rule = event["RRULE"].to_ical().decode()
+    if not isinstance(start, datetime):
+        start = datetime.combine(start, time(0))
+    return list(islice(rrulestr(rule, dtstart=start), count))
+
+
+def schedule_of(tmp_path: Path, text: str):
+    ws = make_workspace(tmp_path / "case", {"acme.yaml": text})
+    casefile = Workspace.open(ws).load(ws / "content" / "acme.yaml", TODAY)
+    return casefile.case
+
+
+# -- the series ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "checkins",
+    [
+        WEEKLY,
+        # Fortnightly, without a weekday: on the weekday of `starts`, for ever.
+        '    cadence: fortnightly\n    time: "16:30"\n    starts: 2026-11-12\n',
+        # Monthly on the 4th Thursday, through two daylight-saving changes.
+        '    cadence: monthly\n    weekday: thursday\n    time: "09:15"\n'
+        "    starts: 2026-11-26\n    until: 2027-11-30\n",
+        # A 5th Tuesday continues on the last Tuesday of each month.
+        '    cadence: monthly\n    time: "09:00"\n    starts: 2026-12-29\n',
+        # `until` on a check-in day includes it.
+        '    cadence: weekly\n    weekday: monday\n    time: "23:30"\n'
+        "    starts: 2026-11-09\n    until: 2027-03-29\n",
+    ],
+)
+def test_series_expands_to_the_dates_mend_computes(tmp_path, checkins):
+    text = case_text(checkins)
+    series = series_of(calendar_of(tmp_path, text))
+    case = schedule_of(tmp_path, text)
+    expected = list(islice(checkin_dates(case.plan.checkins), 60))
+    got = expand(series, 60)
+    assert [d.date() for d in got] == expected
+    assert all(d.time() == case.plan.checkins.time for d in got)
+
+
+def test_series_properties(tmp_path):
+    cal = calendar_of(tmp_path, case_text())
+    assert cal["VERSION"] == "2.0"
+    assert cal["CALSCALE"] == "GREGORIAN"
+    assert cal["METHOD"] == "PUBLISH"
+    assert cal["PRODID"].startswith("-//mend//")
+    series = series_of(cal)
+    assert series["UID"] == "checkins-acme@mend.invalid"
+    assert series.decoded("dtstamp") == datetime(2026, 11, 10, 0, 0, tzinfo=ZoneInfo("UTC"))
+    london = ZoneInfo("Europe/London")
+    assert series.decoded("dtstart") == datetime(2026, 11, 10, 10, 0, tzinfo=london)
+    assert series.decoded("dtend") == datetime(2026, 11, 10, 10, 30, tzinfo=london)
+    assert series["DTSTART"].params["TZID"] == "Europe/London"
+    rule = series["RRULE"]
+    assert rule["FREQ"] == ["WEEKLY"] and rule["BYDAY"] == ["TU"]
+    until = rule["UNTIL"][0]
+    assert until.utcoffset() == timedelta(0)  # UTC, as RFC 5545 wants with a TZID
+    assert until.astimezone(london).date() == date(2027, 6, 29)
+    assert "Acme Logistics Ltd" in series["SUMMARY"] and "Acme portal" in series["SUMMARY"]
+    assert series["LOCATION"] == "video call: https://meet.example/acme"
+    assert series["URL"] == "https://meet.example/acme"
+    description = series["DESCRIPTION"]
+    assert "video call" in description and "https://meet.example/acme" in description
+
+
+@pytest.mark.parametrize(
+    ("cadence", "expected"),
+    [
+        ("weekly", {"FREQ": ["WEEKLY"], "BYDAY": ["TU"]}),
+        ("fortnightly", {"FREQ": ["WEEKLY"], "INTERVAL": [2], "BYDAY": ["TU"]}),
+        ("monthly", {"FREQ": ["MONTHLY"], "BYDAY": ["2TU"]}),
+    ],
+)
+def test_rrule_per_cadence(tmp_path, cadence, expected):
+    text = case_text(WEEKLY.replace("cadence: weekly", f"cadence: {cadence}"))
+    rule = dict(series_of(calendar_of(tmp_path, text))["RRULE"])
+    rule.pop("UNTIL")
+    assert rule == expected
+
+
+def test_the_file_imports_as_calendar_services_expect(tmp_path):
+    data = calendar_bytes(tmp_path, case_text())
+    assert data.startswith(b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\n")
+    assert data.endswith(b"END:VCALENDAR\r\n")
+    lines = data.split(b"\r\n")
+    assert b"\n" not in b"".join(lines)  # CRLF everywhere
+    assert max(len(line) for line in lines) <= 75  # folded, RFC 5545 3.1
+    cal = icalendar.Calendar.from_ical(data)
+    used = {str(e["DTSTART"].params.get("TZID")) for e in cal.walk("VEVENT")}
+    assert used == {tz["TZID"] for tz in cal.walk("VTIMEZONE")}  # each TZID defined
+    assert b"SECRET-" not in data
+
+
+# -- the timezone -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "timezone",
+    ["Europe/London", "America/New_York", "Australia/Sydney", "Asia/Kolkata", "Europe/Berlin"],
+)
+def test_vtimezone_is_yearly_rules_that_agree_with_zoneinfo(tmp_path, timezone):
+    cal = calendar_of(tmp_path, case_text(timezone=timezone))
+    (component,) = cal.walk("VTIMEZONE")
+    assert component["TZID"] == timezone
+    observances = component.walk("STANDARD") + component.walk("DAYLIGHT")
+    # RRULEs, not RDATE lists: Outlook ignores the latter and shifts events.
+    assert all("RDATE" not in o for o in observances)
+    assert all(o["RRULE"]["FREQ"] == ["YEARLY"] for o in observances if len(observances) > 1)
+    assert_offsets_agree(cal, component, ZoneInfo(timezone))
+
+
+def test_a_zone_whose_rule_changed_gets_explicit_transitions(tmp_path):
+    # Morocco's rule string says +01 all year; the real zone has Ramadan changes.
+    cal = calendar_of(tmp_path, case_text(timezone="Africa/Casablanca"))
+    (component,) = cal.walk("VTIMEZONE")
+    assert_offsets_agree(cal, component, ZoneInfo("Africa/Casablanca"))
+
+
+def test_utc_needs_no_vtimezone(tmp_path):
+    data = calendar_bytes(tmp_path, case_text(timezone="UTC"))
+    assert b"VTIMEZONE" not in data
+    assert b"DTSTART:20261110T100000Z" in data
+
+
+def assert_offsets_agree(cal, component, zone: ZoneInfo) -> None:
+    """Every occurrence gets the same UTC offset from the VTIMEZONE as from zoneinfo."""
+    defined = component.to_tz(lookup_tzid=False)
+    for when in expand(series_of(cal), 80):
+        local = when.replace(tzinfo=None)
+        assert local.replace(tzinfo=defined).utcoffset() == local.replace(tzinfo=zone).utcoffset()
+
+
+@pytest.mark.parametrize(
+    ("text", "summary"),
+    [
+        ("GMT0BST,M3.5.0/1,M10.5.0", ("GMT", 0, "BST", 60, (3, -1, 6, 60), (10, -1, 6, 120))),
+        ("EST5EDT,M3.2.0,M11.1.0", ("EST", -300, "EDT", -240, (3, 2, 6, 120), (11, 1, 6, 120))),
+        ("<+0530>-5:30", ("+0530", 330, None, None, None, None)),
+        ("<-02>2<-01>,M3.5.0/-1,M10.5.0/0", None),  # -1:00 is no time of day
+        ("<-04>4<-03>,M9.1.6/24,M4.1.6/24", None),  # nor is 24:00
+    ],
+)
+def test_posix_tz_strings(text, summary):
+    rule = parse_tz_string(text)
+    if summary is None:
+        assert rule is None
+        return
+    minutes = lambda d: None if d is None else int(d.total_seconds() // 60)  # noqa: E731
+    change = lambda c: None if c is None else (c.month, c.nth, c.weekday, minutes(c.at))  # noqa: E731
+    assert (
+        rule.std_name,
+        minutes(rule.std),
+        rule.dst_name,
+        minutes(rule.dst),
+        change(rule.start),
+        change(rule.end),
+    ) == summary
+
+
+# -- meetings beside the series -------------------------------------------------------------
+
+
+def test_meetings_off_the_cadence_and_moved_check_ins(tmp_path):
+    meetings = (
+        MEETINGS
+        + '  - date: 2026-11-17\n    time: "10:00"\n'  # on the cadence, as planned
+        + '  - date: 2026-11-24\n    time: "15:00"\n'  # on the cadence, moved
+        + '  - date: 2026-11-27\n    time: "11:00"\n    kind: review\n'  # off the cadence
+        + "  - date: 2026-12-03\n"  # off the cadence, at the check-in time
+    )
+    cal = calendar_of(tmp_path, case_text(meetings=meetings))
+    london = ZoneInfo("Europe/London")
+    events = cal.walk("VEVENT")
+    assert len(events) == 4
+    by_uid = {}
+    for event in events:
+        by_uid.setdefault(str(event["UID"]), []).append(event)
+    (moved,) = [e for e in by_uid["checkins-acme@mend.invalid"] if "RECURRENCE-ID" in e]
+    assert moved.decoded("recurrence-id") == datetime(2026, 11, 24, 10, 0, tzinfo=london)
+    assert moved.decoded("dtstart") == datetime(2026, 11, 24, 15, 0, tzinfo=london)
+    (review,) = by_uid["meeting-2026-11-27-acme@mend.invalid"]
+    assert review.decoded("dtstart") == datetime(2026, 11, 27, 11, 0, tzinfo=london)
+    assert review["SUMMARY"].startswith("Review:")
+    (extra,) = by_uid["meeting-2026-12-03-acme@mend.invalid"]
+    assert extra.decoded("dtstart") == datetime(2026, 12, 3, 10, 0, tzinfo=london)
+    # The kickoff on the first check-in and the 17th at its usual time are occurrences.
+    assert set(by_uid) == {
+        "checkins-acme@mend.invalid",
+        "meeting-2026-11-27-acme@mend.invalid",
+        "meeting-2026-12-03-acme@mend.invalid",
+    }
+
+
+def test_all_day_series_without_a_time(tmp_path):
+    checkins = WEEKLY.replace('    time: "10:00"\n', "")
+    meetings = MEETINGS + "  - date: 2026-11-20\n"
+    data = calendar_bytes(tmp_path, case_text(checkins, meetings))
+    cal = icalendar.Calendar.from_ical(data)
+    series = series_of(cal)
+    assert series.decoded("dtstart") == date(2026, 11, 10)
+    assert series.decoded("dtend") == date(2026, 11, 11)
+    assert series["RRULE"]["UNTIL"] == [date(2027, 6, 29)]
+    (extra,) = [e for e in cal.walk("VEVENT") if "RRULE" not in e]
+    assert extra.decoded("dtstart") == date(2026, 11, 20)
+    assert b"VTIMEZONE" not in data and b"TZID" not in data
+
+
+def test_calendar_is_byte_identical_on_rebuild(tmp_path):
+    one = calendar_bytes(tmp_path / "a", case_text())
+    ws = make_workspace(tmp_path / "b" / "ws", {"acme.yaml": case_text()})
+    assert build(ws, today=date(2027, 2, 1), formats=("ics",)).ok
+    assert (ws / "output" / "acme" / "checkins.ics").read_bytes() == one
+
+
+def test_no_checkins_no_calendar(tmp_path):
+    text = case_text().split("  checkins:\n")[0] + "meetings:\n" + MEETINGS
+    ws = make_workspace(tmp_path / "ws", {"acme.yaml": text})
+    assert build(ws, today=TODAY, formats=("ics",)).ok
+    assert not (ws / "output" / "acme" / "checkins.ics").exists()
