@@ -19,6 +19,8 @@ atomically; an existing file is never replaced.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -62,6 +64,7 @@ STARTER_FILES = {
 }
 
 _RELATIVE_DATE_RE = re.compile(r"<today([+-]\d+)?>")
+_SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
 # -- mend init ------------------------------------------------------------------------
@@ -91,9 +94,39 @@ def init(directory: Path, *, today: date) -> list[Path]:
             text = fill_dates(text, today)
         elif source == "templates/README.md":
             text = text.replace("<!-- theme files -->", theme_listing())
-        atomic_write(target, text.encode("utf-8"), durable=True)
+        write_new(target, text.encode("utf-8"), str(target))
         written.append(target)
     return written
+
+
+def write_new(path: Path, data: bytes, display: str) -> None:
+    """Write a file that must not exist yet: whole, flushed, and never over another.
+
+    The bytes go to a temporary file beside it, which ``os.link`` then puts
+    in place. Unlike ``os.replace`` (what ``atomic_write`` uses for outputs
+    a build can remake), a link fails if the name was taken, even a moment
+    ago by another program, so a user's file is never replaced. On a file
+    system without hard links, an exclusive create does the same job.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.new")
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise
+        except OSError:  # no hard links here (some network or FAT file systems)
+            with open(path, "xb") as handle:
+                handle.write(data)
+    except FileExistsError:
+        raise MendError(f"{display} already exists: mend never overwrites a file") from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
 
 
 def fill_dates(text: str, today: date) -> str:
@@ -538,8 +571,16 @@ def _records(data: Any, *path: str | int) -> list[dict[str, Any]]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
-def _unique_slug(text: str, taken: set[str], fallback: str) -> str:
-    """A short id from a title: its first words, made unique in the case."""
+def _unique_slug(text: str, taken: set[str], fallback: str, keep: str | None = None) -> str:
+    """A short id from a title: its first words, made unique in the case.
+
+    ``keep`` is the id the ``--from`` case gave the same item: kept when it is
+    still a free, valid slug, so ids a user chose (and maybe cites in
+    progress entries of other files) survive the copy.
+    """
+    if keep and _SLUG_RE.match(keep) and keep not in taken:
+        taken.add(keep)
+        return keep
     slug = slugify(text)
     if len(slug) > 30:
         slug = slug[:31].rsplit("-", 1)[0]
@@ -757,7 +798,10 @@ class CaseInterview:
             old = old or {}
             if n == 1:
                 ui.note(f"  e.g. {example}")
-            name = ui.item(f"{label} {n}, name", _text(old, "name"), check=_text_check)
+            if not people and not old:  # the first is required: no "(empty: done)"
+                name = ui.ask(f"{label} {n}, name", required=True, check=_text_check)
+            else:
+                name = ui.item(f"{label} {n}, name", _text(old, "name"), check=_text_check)
             if name is _END and not people:
                 ui.echo("  At least one is needed.")
                 name = ui.ask(f"{label} {n}, name", required=True, check=_text_check)
@@ -839,20 +883,24 @@ class CaseInterview:
             defaults=[o["text"] for o in _records(src, "plan", "objectives") if _text(o, "text")],
             check=_text_check,
         )
-        objectives = [
-            {"id": _unique_slug(text, ids, f"objective-{n}"), "text": text}
-            for n, text in enumerate(objective_texts, 1)
-        ]
         old_objectives = {
             _text(o, "id"): _text(o, "text") for o in _records(src, "plan", "objectives")
         }
+        old_ids = {text: oid for oid, text in old_objectives.items() if oid and text}
+        objectives = [
+            {"id": _unique_slug(text, ids, f"objective-{n}", keep=old_ids.get(text)), "text": text}
+            for n, text in enumerate(objective_texts, 1)
+        ]
         new_ids = {o["text"]: o["id"] for o in objectives}
         ui.note("Milestones: at least one, each with a due date.")
         ui.note("  e.g. Integration suite green on staging")
         milestones: list[dict[str, Any]] = []
         for n, old in _numbered(_records(src, "plan", "milestones")):
             old = old or {}
-            title = ui.item(f"Milestone {n}", _text(old, "title"), check=_text_check)
+            if not milestones and not old:  # the first is required: no "(empty: done)"
+                title = ui.ask(f"Milestone {n}", required=True, check=_text_check)
+            else:
+                title = ui.item(f"Milestone {n}", _text(old, "title"), check=_text_check)
             if title is _END and not milestones:
                 ui.echo("  At least one milestone is needed.")
                 title = ui.ask(f"Milestone {n}", required=True, check=_text_check)
@@ -882,7 +930,7 @@ class CaseInterview:
                 )
             milestones.append(
                 {
-                    "id": _unique_slug(title, ids, f"milestone-{n}"),
+                    "id": _unique_slug(title, ids, f"milestone-{n}", keep=_text(old, "id")),
                     "title": title,
                     "due": due,
                     "owner": owner,
@@ -1170,12 +1218,12 @@ def new_case(
             ]
         ) from None
     _check_new_id(workspace, cid)  # the interview took a while: look again
-    atomic_write(target, text.encode("utf-8"), durable=True)
+    write_new(target, text.encode("utf-8"), display)
     return NewCase(target, display, casefile.warnings, coach(casefile, today))
 
 
 def _check_new_id(workspace: Workspace, case_id: str) -> None:
-    if not re.match(r"^[a-z0-9][a-z0-9-]{0,62}$", case_id):
+    if not _SLUG_RE.match(case_id):
         raise _IdError(f'not a valid case id: "{case_id}" (lower-case letters, digits and hyphens)')
     for suffix in (".yaml", ".yml"):
         path = workspace.content / f"{case_id}{suffix}"
