@@ -29,7 +29,7 @@ from .cache import (
     base_key,
     digest,
 )
-from .case import CaseFile, load_case
+from .case import CaseFile, load_case, read_case_bytes
 from .config import CONFIG_NAME, Config, load_config
 from .documents import FORMATS, KINDS, Document, documents_for
 from .errors import CaseError, MendError, Problem, display_path
@@ -269,7 +269,7 @@ def _build_one(task: _Task) -> _Result:
     result = _Result(task.rel)
     ctx.warnings = []
     try:
-        data = task.path.read_bytes()
+        data = read_case_bytes(task.path, task.display)  # bounded: a huge file is refused
         casefile = workspace.load(task.path, job.today)
     except CaseError as exc:
         result.problems.extend(str(p) for p in exc.problems)
@@ -351,9 +351,9 @@ def _fast_skip(task: _Task, job: _Job, fingerprints: Fingerprints) -> bool:
     if job.only_date is not None:
         return False
     try:
-        if digest(task.path.read_bytes()) != entry.hash:
+        if digest(read_case_bytes(task.path, task.display)) != entry.hash:
             return False
-    except OSError:
+    except CaseError:
         return False
     for rel, info in entry.outputs.items():
         if info["fmt"] not in job.formats or info["kind"] not in job.kinds:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import os
 import re
 import types
 import typing
@@ -364,10 +365,18 @@ class _Reader:
         if depth > MAX_DEPTH:
             raise _TooDeep(node.start_mark.line + 1)
         self.lines.setdefault(path, node.start_mark.line + 1)
+        if node.tag not in _PLAIN_TAGS:
+            self.problems.append(
+                (
+                    path,
+                    node.start_mark.line + 1,
+                    f"YAML tags such as `{_show_tag(node.tag)}` are not supported: "
+                    "write the value as plain text",
+                )
+            )
+            return None
         if isinstance(node, yaml.ScalarNode):
-            if node.style is None and node.tag == "tag:yaml.org,2002:null":
-                return None
-            return node.value
+            return None if _is_null(node) else node.value
         if isinstance(node, yaml.SequenceNode):
             return [self.convert(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
         result: dict[str, Any] = {}
@@ -395,6 +404,32 @@ class _Reader:
             self.lines[(*path, key)] = line
             result[key] = self.convert(value_node, (*path, key), depth + 1)
         return result
+
+
+#: The tags YAML's core schema resolves on its own. Any other was written
+#: by hand (``!!python/name:...``, ``!!binary``, ``!secret``); a case file has
+#: no use for one, and reading it as text would hide what the writer meant.
+_PLAIN_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}"
+    for name in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map", "merge")
+)
+
+
+def _is_null(node: yaml.Node) -> bool:
+    """A plain ``~``, ``null`` or nothing at all: a value left empty.
+
+    PyYAML's C composer marks plain scalars with style ``""``, the pure
+    Python one with ``None``; a quoted ``"null"`` is text.
+    """
+    return (
+        isinstance(node, yaml.ScalarNode)
+        and node.tag == "tag:yaml.org,2002:null"
+        and not node.style
+    )
+
+
+def _show_tag(tag: str) -> str:
+    return "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org") else tag
 
 
 class _TooBig(Exception):
@@ -570,24 +605,37 @@ class CaseFile:
         return Problem(self.display, _line_for(self.lines, path), format_path(path), message)
 
 
-def read_text(path: Path, display: str) -> str:
-    """Read a case file's bytes as UTF-8, refusing what cannot be a case."""
+def read_case_bytes(path: Path, display: str) -> bytes:
+    """A case file's bytes, refusing a file too large to be a case.
+
+    At most ``MAX_FILE_BYTES + 1`` bytes are ever read, whatever the file's
+    size says (it may grow between a stat and a read, or be a device), so a
+    huge file costs nothing but the error.
+    """
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise CaseError(
-                [
-                    Problem(
-                        display,
-                        None,
-                        "",
-                        f"file is too large ({size / 1e6:.1f} MB; a case file is limited to {MAX_FILE_BYTES // (1024 * 1024)} MB)",
-                    )
-                ]
-            )
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+            size = max(len(data), os.fstat(handle.fileno()).st_size)
     except OSError as exc:
         raise CaseError([Problem(display, None, "", f"cannot read file: {exc.strerror}")]) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise CaseError(
+            [
+                Problem(
+                    display,
+                    None,
+                    "",
+                    f"file is too large ({size / 1e6:.1f} MB; a case file is limited to "
+                    f"{MAX_FILE_BYTES // (1024 * 1024)} MB)",
+                )
+            ]
+        )
+    return data
+
+
+def read_text(path: Path, display: str) -> str:
+    """Read a case file's bytes as UTF-8, refusing what cannot be a case."""
+    data = read_case_bytes(path, display)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -605,21 +653,17 @@ def read_text(path: Path, display: str) -> str:
     return text
 
 
+EMPTY_MESSAGE = (
+    "the file is empty: a case needs at least `title`, `client`, `team`, `incident` and `plan`"
+)
+
+
 def parse_yaml(text: str, display: str) -> tuple[Any, dict[Path_, int], list[Problem]]:
     """Compose YAML into plain values and a line for every field path."""
     if not text.strip() or all(
         not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
     ):
-        raise CaseError(
-            [
-                Problem(
-                    display,
-                    1,
-                    "",
-                    "the file is empty: a case needs at least `title`, `client`, `team`, `incident` and `plan`",
-                )
-            ]
-        )
+        raise CaseError([Problem(display, 1, "", EMPTY_MESSAGE)])
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         nodes = list(yaml.compose_all(text, Loader=loader))
@@ -636,16 +680,33 @@ def parse_yaml(text: str, display: str) -> tuple[Any, dict[Path_, int], list[Pro
         raise CaseError(
             [Problem(display, line, "", f"YAML syntax error: {problem}{context}")]
         ) from None
-    except yaml.YAMLError as exc:
-        raise CaseError([Problem(display, None, "", f"YAML error: {exc}")]) from None
-    if len(nodes) != 1:
+    except yaml.reader.ReaderError as exc:
+        # A character YAML forbids anywhere (NUL, ESC, U+FFFE...): point at it.
+        line = text.count("\n", 0, exc.position) + 1
         raise CaseError(
             [
                 Problem(
                     display,
-                    1,
+                    line,
                     "",
-                    "expected one YAML document, found several (remove the extra `---`)",
+                    f"YAML does not allow the control character U+{exc.character:04X} "
+                    "(pasted from another program?); delete it",
+                )
+            ]
+        ) from None
+    except yaml.YAMLError as exc:  # pragma: no cover - every YAMLError PyYAML raises is above
+        raise CaseError([Problem(display, None, "", f"YAML error: {exc}")]) from None
+    if not nodes or (len(nodes) == 1 and _is_null(nodes[0])):
+        raise CaseError([Problem(display, 1, "", EMPTY_MESSAGE)])
+    if len(nodes) > 1:
+        raise CaseError(
+            [
+                Problem(
+                    display,
+                    nodes[1].start_mark.line + 1,
+                    "",
+                    "a second YAML document starts here: a case file holds one "
+                    "(remove the `---` before it)",
                 )
             ]
         )
@@ -730,12 +791,17 @@ def validate_case(
 ) -> CaseFile:
     """Validate plain case data; the second half of :func:`load_case`."""
     problems = list(problems or [])
+    # A value the YAML reader refused (a tag, say) was dropped: one error for
+    # it is enough, not a second "expected text, got nothing".
+    reported = {p.path for p in problems}
     case: Case | None = None
     try:
         case = Case.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors():
             loc = _error_loc(error)
+            if format_path(loc) in reported:
+                continue
             problems.append(
                 Problem(display, _line_for(lines, loc), format_path(loc), _message(error))
             )
