@@ -15,6 +15,7 @@ import typing
 from datetime import date
 from typing import Any
 
+from markupsafe import Markup
 from pydantic import BaseModel
 
 from .case import (
@@ -31,9 +32,11 @@ from .case import (
     item_annotation,
 )
 from .documents import signature_fields
-from .progress import STATUS_LABELS, current_statuses, is_overdue, rollup
+from .history import as_view, compute
+from .progress import STATUS_LABELS, current_statuses, is_overdue
 from .render import escape_markdown, sanitize_markdown
 from .schedule import held_meetings, meetings_by_date, next_meeting, upcoming_checkins
+from .timeline import timeline_svg
 
 
 def redact(case: Case) -> Case:
@@ -123,6 +126,12 @@ def build_view(
 
     With ``markdown`` every text in the view is already escaped for a
     Markdown document, so templates (and their macros) print it as is.
+
+    ``history`` (where things stand, what changed at the latest meeting,
+    open actions) is computed here once, from the same audience's case, so
+    the plan and the agenda print one computation and cannot disagree. The
+    timeline SVG is drawn from that case too, and only for HTML and PDF:
+    a Markdown document points to it instead.
     """
     case = casefile.case if audience == "internal" else redact(casefile.case)
     # Optional sections become empty ones, so templates need no guards.
@@ -134,6 +143,7 @@ def build_view(
     if markdown:
         data = markdown_safe(data, Case)
     statuses = current_statuses(case)
+    history = compute(case, today)
     milestones = []
     for raw, model in zip(data["plan"]["milestones"], case.plan.milestones, strict=True):
         status = statuses[model.id]
@@ -185,7 +195,9 @@ def build_view(
         "case": data,
         "milestones": milestones,
         "objectives": {o["id"]: o for o in data["plan"]["objectives"]},
-        "rollup": rollup(case, today),
+        "rollup": history.rollup,
+        "history": as_view(history, escape_markdown if markdown else str),
+        "timeline": None if markdown else Markup(timeline_svg(case, today)),
         "status_labels": STATUS_LABELS,
         "next": next_view,
         "upcoming": upcoming_checkins(case, today),
