@@ -31,11 +31,15 @@ import email.policy
 import hashlib
 import re
 from datetime import date, datetime, time, timedelta
+from email import charset, encoders
 from email.headerregistry import Address
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.policy import Policy
 from email.utils import format_datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from ..case import Case, CaseFile, Meeting, Person
@@ -56,6 +60,12 @@ DEFAULT_MINUTES = 30
 #: which is how a user who prefers their own mailbox sends a recap. Other
 #: clients ignore it; ``mend send`` removes it.
 UNSENT_HEADER = "X-Unsent"
+#: The body parts are written line by line as the SMTP policy would: CRLF,
+#: lines of at most 78 characters, no ">From" mangling.
+BODY_POLICY = email.policy.compat32.clone(linesep="\r\n", mangle_from_=False)
+QUOTED_PRINTABLE_UTF8 = charset.Charset("utf-8")
+QUOTED_PRINTABLE_UTF8.body_encoding = charset.QP
+_P = TypeVar("_P", bound=Message)
 
 
 class EmailError(MendError):
@@ -126,7 +136,7 @@ def tidy_text(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n") + "\n"
 
 
-def build_message(doc: Document, source: Source, ctx: BuildContext) -> EmailMessage | None:
+def build_message(doc: Document, source: Source, ctx: BuildContext) -> bytes | None:
     """The recap of the meeting on ``doc.date``, or None when nobody could receive it."""
     case, casefile = source.case, source.casefile
     meeting = next(m for m in case.meetings if m.date == doc.date)
@@ -190,36 +200,51 @@ def build_message(doc: Document, source: Source, ctx: BuildContext) -> EmailMess
     message["MIME-Version"] = "1.0"
     message["X-Mailer"] = "mend"
     message[UNSENT_HEADER] = "1"
-    message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
-    message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    invite = b""
     if following is not None:
         invite = invitation(case, following[0], following[1], stamp=end).to_ical()
-        message.add_alternative(
-            invite.decode("utf-8"),
-            subtype="calendar",
-            charset="utf-8",
-            cte="quoted-printable",
-            params={"method": "REQUEST"},
-        )
-        message.make_mixed()
-        message.add_attachment(
-            invite,
-            maintype="application",
-            subtype="ics",
-            filename="invite.ics",
-            params={"name": "invite.ics"},
-        )
-    for part in message.walk():  # the email package stamps one on every part it makes
-        if part is not message:
-            del part["MIME-Version"]
-    _stable_boundaries(message)
-    return message
+    body = _body(text, html, invite)
+    _stable_boundaries(body, [str(message.items()), text, html, invite])
+    # The header section as the modern API wrote it (it encodes and folds
+    # the people's names and the subject), then the MIME tree.
+    return message.as_bytes().rstrip(b"\r\n") + b"\r\n" + body.as_bytes(policy=BODY_POLICY)
+
+
+def _body(text: str, html: str, invite: bytes) -> Message:
+    """The MIME tree of a recap: its parts are mend's own text, so it needs no parsing.
+
+    Built with the email package's classic MIME classes, which write the
+    same standard parts as :meth:`EmailMessage.set_content` at a third of
+    its cost: a consultancy's build writes thousands of recaps.
+    """
+    alternative = MIMEMultipart(
+        "alternative", _subparts=[_text_part(text, "plain"), _text_part(html, "html")]
+    )
+    if not invite:
+        return _part_of(alternative)
+    calendar = _text_part(invite.decode("utf-8"), "calendar")
+    calendar.set_param("method", "REQUEST")
+    alternative.attach(calendar)
+    attachment = MIMEBase("application", "ics", name="invite.ics")
+    attachment.set_payload(invite)
+    encoders.encode_base64(attachment)
+    attachment.add_header("Content-Disposition", "attachment", filename="invite.ics")
+    return _part_of(MIMEMultipart("mixed", _subparts=[_part_of(alternative), _part_of(attachment)]))
+
+
+def _text_part(content: str, subtype: str) -> MIMEText:
+    return _part_of(MIMEText(content, subtype, QUOTED_PRINTABLE_UTF8))
+
+
+def _part_of(part: _P) -> _P:
+    """The message's MIME-Version header is the only one a message needs."""
+    del part["MIME-Version"]
+    return part
 
 
 def write(doc: Document, source: Source, ctx: BuildContext) -> bytes | None:
     """``recap-YYYY-MM-DD.eml``; None (with a warning) when it has no recipient."""
-    message = build_message(doc, source, ctx)
-    return None if message is None else message.as_bytes()
+    return build_message(doc, source, ctx)
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -285,16 +310,19 @@ def _id_domain(lead: Person) -> str:
     return domain if re.fullmatch(r"[A-Za-z0-9.-]+", domain) else "mend.invalid"
 
 
-def _stable_boundaries(message: EmailMessage) -> None:
+def _stable_boundaries(message: Message, content: list[str | bytes]) -> None:
     """Replace the email package's random MIME boundaries with content-derived ones.
 
-    The message is serialised once with placeholder boundaries and hashed;
-    the hash cannot occur in the quoted-printable or base64 bodies, whose
-    alphabets never produce ``=_mend_``.
+    The digest is of what the message is made from, so the message is
+    serialised once, not twice. A boundary cannot occur in a body: every
+    part is quoted-printable or base64, whose alphabets never produce
+    ``=_mend_`` (quoted-printable writes a literal ``=`` as ``=3D``).
     """
+    digest = hashlib.sha256()
+    for chunk in content:
+        digest.update(chunk.encode("utf-8") if isinstance(chunk, str) else chunk)
+        digest.update(b"\0")
+    stem = digest.hexdigest()[:24]
     parts = [part for part in message.walk() if part.is_multipart()]
     for i, part in enumerate(parts):
-        part.set_boundary(f"=_mend_{i}")
-    digest = hashlib.sha256(message.as_bytes()).hexdigest()[:24]
-    for i, part in enumerate(parts):
-        part.set_boundary(f"=_mend_{digest}_{i}")
+        part.set_boundary(f"=_mend_{stem}_{i}")
