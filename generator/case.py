@@ -432,6 +432,54 @@ def _show_tag(tag: str) -> str:
     return "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org") else tag
 
 
+def _check_flow_depth(text: str, loader: type) -> None:
+    """Refuse nesting deeper than MAX_DEPTH before composing the node tree.
+
+    libyaml's composer recurses once per level: some 30,000 nested ``[``,
+    a few dozen kilobytes, crash the interpreter (a segmentation fault, not
+    an exception). The event parser keeps its own stack, so walking its
+    events is safe at any depth. Only block indentation can nest without
+    brackets, and a file under MAX_FILE_BYTES cannot indent deep enough to
+    matter, so files with few brackets skip this walk.
+    """
+    depth = 0
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _TooDeep(event.start_mark.line + 1)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def _check_expanded_size(root: yaml.Node) -> None:
+    """Refuse a tree whose aliases expand past MAX_NODES values, before expanding it.
+
+    An alias is the same node object as its anchor, so sizes are memoised
+    by identity: a "billion laughs" file is measured in a few hundred steps
+    instead of being expanded. Recursive aliases are left to the depth limit.
+    """
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node, depth: int) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        if depth > MAX_DEPTH:
+            raise _TooDeep(node.start_mark.line + 1)
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            total += sum(size(item, depth + 1) for item in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total += sum(size(k, depth + 1) + size(v, depth + 1) for k, v in node.value)
+        if total > MAX_NODES:
+            raise _TooBig(node.start_mark.line + 1)
+        sizes[id(node)] = total
+        return total
+
+    size(root, 0)
+
+
 class _TooBig(Exception):
     def __init__(self, line: int) -> None:
         self.line = line
@@ -623,7 +671,7 @@ def read_case_bytes(path: Path, display: str) -> bytes:
             [
                 Problem(
                     display,
-                    None,
+                    1,
                     "",
                     f"file is too large ({size / 1e6:.1f} MB; a case file is limited to "
                     f"{MAX_FILE_BYTES // (1024 * 1024)} MB)",
@@ -653,6 +701,87 @@ def read_text(path: Path, display: str) -> str:
     return text
 
 
+_OPEN_QUOTE_RE = re.compile(r"""^\s*(?:-\s+)?(?:[^\s"'#][^:#]*:\s+)?(["'])""")
+_CLOSED_RE = {
+    '"': re.compile(r'"(?:[^"\\]|\\.)*"'),
+    "'": re.compile(r"'(?:[^']|'')*'"),
+}
+
+
+def _unclosed_quote_line(lines: list[str], upto: int) -> int | None:
+    """The last line (0-based) up to ``upto`` whose value opens a quote it does not close.
+
+    YAML lets a quoted text run over several lines, so a missing closing
+    quote is reported far below it, wherever the parser gives up; the line
+    to fix is the one that opened the quote.
+    """
+    found = None
+    for number, line in enumerate(lines[: upto + 1]):
+        match = _OPEN_QUOTE_RE.match(line)
+        if match and not _CLOSED_RE[match[1]].match(line, match.start(1)):
+            found = number
+    return found
+
+
+def _explain_syntax_error(exc: yaml.MarkedYAMLError, lines: list[str]) -> tuple[int | None, str]:
+    """The line to fix and a plain explanation, from PyYAML's terse one.
+
+    PyYAML names the point where parsing failed, which for the common
+    mistakes (a tab, a colon in unquoted text, an unclosed quote or list)
+    is often not where the mistake is; each gets a line and a hint here.
+    """
+    mark = exc.problem_mark or exc.context_mark
+    if mark is None:  # pragma: no cover - PyYAML marks every syntax error
+        return None, exc.problem or "invalid YAML"
+    problem = exc.problem or "invalid YAML"
+    context = exc.context or ""
+    source = lines[mark.line] if mark.line < len(lines) else ""
+    char = source[mark.column : mark.column + 1]
+    where = f" (the parser stopped at line {mark.line + 1}: {problem})"
+    here = f" ({problem})"
+    if "\t" in source[: mark.column + 1] and not source[: mark.column].strip(" \t-"):
+        return mark.line + 1, "a tab indents this line; YAML allows only spaces for indentation"
+    bad_escape = "quoted scalar" in context and ("escape" in problem or "hexdecimal" in problem)
+    quote = _unclosed_quote_line(lines, mark.line)
+    if quote is not None and not bad_escape:
+        return quote + 1, "the quote opened on this line is not closed on it" + where
+    if bad_escape:
+        return mark.line + 1, (
+            "a backslash in double quotes starts an escape such as \\n; write \\\\ for a "
+            "backslash, or use single quotes" + here
+        )
+    if "flow sequence" in context or "flow mapping" in context:
+        opening = "[" if "sequence" in context else "{"
+        closing = "]" if opening == "[" else "}"
+        start = exc.context_mark.line + 1 if exc.context_mark else mark.line + 1
+        return start, f"the `{opening}` opened on this line is not closed with `{closing}`" + where
+    if problem.startswith("mapping values are not allowed"):
+        if ": " in source[: mark.column]:
+            return mark.line + 1, (
+                'a text with `: ` in it must be in quotes, as in `title: "Relaunch: what went wrong"`'
+            )
+        return mark.line + 1, "this line is indented more than the key above it"
+    if problem == "found undefined alias":
+        name = re.match(r"\*[^\s,\[\]{}]*", source[mark.column :])
+        return mark.line + 1, (
+            f"`{name[0] if name else '*'}` refers to an anchor that is not defined; "
+            "a text that starts with `*` must be in quotes"
+        )
+    if problem.startswith("found character that cannot start any token") and char:
+        return mark.line + 1, f"a text cannot start with `{char}`: put the text in quotes"
+    if problem.startswith(("did not find expected key", "did not find expected '-'")):
+        return mark.line + 1, (
+            "this line does not line up with the lines above it: check its indentation" + here
+        )
+    return mark.line + 1, f"{problem} ({context})" if context else problem
+
+
+def _too_deep(display: str, line: int) -> CaseError:
+    return CaseError(
+        [Problem(display, line, "", f"nested too deeply (more than {MAX_DEPTH} levels)")]
+    )
+
+
 EMPTY_MESSAGE = (
     "the file is empty: a case needs at least `title`, `client`, `team`, `incident` and `plan`"
 )
@@ -666,20 +795,14 @@ def parse_yaml(text: str, display: str) -> tuple[Any, dict[Path_, int], list[Pro
         raise CaseError([Problem(display, 1, "", EMPTY_MESSAGE)])
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
+        if text.count("[") + text.count("{") > MAX_DEPTH:
+            _check_flow_depth(text, loader)
         nodes = list(yaml.compose_all(text, Loader=loader))
+    except _TooDeep as exc:
+        raise _too_deep(display, exc.line) from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        problem = exc.problem or "invalid YAML"
-        source_line = (
-            text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
-        )
-        if "\t" in source_line[: mark.column + 1 if mark else 0] or "\\t" in problem:
-            problem += " (YAML does not allow tabs for indentation: use spaces)"
-        context = f" ({exc.context})" if exc.context else ""
-        raise CaseError(
-            [Problem(display, line, "", f"YAML syntax error: {problem}{context}")]
-        ) from None
+        line, message = _explain_syntax_error(exc, text.splitlines())
+        raise CaseError([Problem(display, line, "", f"YAML syntax error: {message}")]) from None
     except yaml.reader.ReaderError as exc:
         # A character YAML forbids anywhere (NUL, ESC, U+FFFE...): point at it.
         line = text.count("\n", 0, exc.position) + 1
@@ -724,18 +847,10 @@ def parse_yaml(text: str, display: str) -> tuple[Any, dict[Path_, int], list[Pro
         )
     reader = _Reader()
     try:
+        _check_expanded_size(root)
         data = reader.convert(root, ())
     except _TooDeep as exc:
-        raise CaseError(
-            [
-                Problem(
-                    display,
-                    exc.line,
-                    "",
-                    f"nested too deeply (more than {MAX_DEPTH} levels)",
-                )
-            ]
-        ) from None
+        raise _too_deep(display, exc.line) from None
     except _TooBig as exc:
         raise CaseError(
             [
@@ -743,7 +858,8 @@ def parse_yaml(text: str, display: str) -> tuple[Any, dict[Path_, int], list[Pro
                     display,
                     exc.line,
                     "",
-                    f"too many values after expanding YAML aliases (more than {MAX_NODES}); is this an alias bomb?",
+                    f"too many values after expanding YAML aliases (more than {MAX_NODES}); "
+                    "is this an alias bomb?",
                 )
             ]
         ) from None

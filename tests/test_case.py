@@ -119,7 +119,7 @@ def test_tab_indentation_is_explained(tmp_path):
         tmp_path,
         MINIMAL_CASE.replace("  organisation: Harbour Bakery", "\torganisation: Harbour Bakery"),
     )
-    assert "tabs" in found[0] and ":3:" in found[0]
+    assert "a tab indents this line" in found[0] and ":3:" in found[0]
 
 
 def test_duplicate_keys_are_errors(tmp_path):

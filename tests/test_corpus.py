@@ -1,0 +1,250 @@
+"""Broken case files: each is refused with one exact, located message.
+
+``tests/corpus/broken/`` holds hand-written broken cases, the mistakes people
+make when they type YAML and paste text from clients' emails, and a few
+hostile ones. ``expected.txt`` there gives every line each must print. Every
+file is run through the real CLI (``mend check``, ``mend build`` and a
+one-document command): exit 1, exactly the expected lines, no traceback, and
+nothing written. Files that are pointless to commit (50 MB, not UTF-8) are
+generated here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+import time
+import tracemalloc
+from datetime import time as clock
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from generator.case import MAX_FILE_BYTES, load_case
+from generator.cli import main
+
+from .conftest import TODAY
+
+CORPUS = Path(__file__).parent / "corpus" / "broken"
+BASE_CASE = (CORPUS.parent / "valid-base.yaml").read_text(encoding="utf-8")
+
+
+def expectations() -> dict[str, list[str]]:
+    """``expected.txt`` as file name -> the exact lines (without ``error: ``)."""
+    expected: dict[str, list[str]] = {}
+    for line in (CORPUS / "expected.txt").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            name = line.split(":", 1)[0].removeprefix("content/")
+            expected.setdefault(name, []).append(line)
+    return expected
+
+
+EXPECTED = expectations()
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    """Every file under root and a digest of its bytes (streamed: one is 50 MB)."""
+    files = {}
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        with path.open("rb") as handle:
+            files[str(path.relative_to(root))] = hashlib.file_digest(handle, "sha256").hexdigest()
+    return files
+
+
+def run(*args: str | Path) -> Result:
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def error_lines(result: Result) -> list[str]:
+    return [
+        line.removeprefix("error: ")
+        for line in result.stderr.splitlines()
+        if line.startswith("error: ")
+    ]
+
+
+def assert_refused(ws: Path, name: str, expected: list[str]) -> None:
+    """check, build and one document each exit 1 with exactly ``expected``, writing nothing."""
+    out = ws / "output"
+    before = snapshot(ws)
+    check = run("check", "--workspace", ws, "--today", TODAY.isoformat())
+    build = run("build", "--workspace", ws, "--out", out, "--today", TODAY.isoformat())
+    plan = run(
+        "plan", ws / "content" / name, "--workspace", ws, "--out", out, "--today", TODAY.isoformat()
+    )
+    for result in (check, build, plan):
+        assert result.exit_code == 1, result.output
+        assert "Traceback" not in result.output
+        assert error_lines(result) == expected
+    # check wrote nothing at all; build wrote only the index (which lists
+    # the file as not built) and its manifest, nothing for the case.
+    after = snapshot(ws)
+    written = {k for k in after if k not in before or after[k] != before[k]}
+    assert written <= {"output/index.html", "output/.mend-manifest.json"}, written
+    assert {k: after[k] for k in before} == before
+    if "output/index.html" in written:
+        assert f"content/{name}" in (ws / "output" / "index.html").read_text(encoding="utf-8")
+
+
+def workspace_with(tmp_path: Path, name: str, data: bytes) -> Path:
+    ws = tmp_path / "ws"
+    (ws / "content").mkdir(parents=True)
+    (ws / "content" / name).write_bytes(data)
+    return ws
+
+
+def test_the_corpus_is_big_and_every_file_has_its_expectation() -> None:
+    files = sorted(p.name for p in CORPUS.glob("*.yaml"))
+    assert len(files) >= 40
+    assert sorted(EXPECTED) == files
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in CORPUS.glob("*.yaml")))
+def test_broken_case_is_refused_with_the_exact_message(tmp_path: Path, name: str) -> None:
+    ws = workspace_with(tmp_path, name, (CORPUS / name).read_bytes())
+    assert_refused(ws, name, EXPECTED[name])
+
+
+def test_a_broken_case_next_to_a_valid_one_fails_alone(tmp_path: Path) -> None:
+    """Errors are per file: the valid case builds, the broken one keeps nothing."""
+    name = "42-duplicate-milestone-id.yaml"
+    ws = workspace_with(tmp_path, name, (CORPUS / name).read_bytes())
+    (ws / "content" / "harbour.yaml").write_text(BASE_CASE, encoding="utf-8")
+    result = run("build", "--workspace", ws, "--today", TODAY.isoformat(), "--format", "md")
+    assert result.exit_code == 1
+    assert error_lines(result) == EXPECTED[name]
+    assert (ws / "output" / "harbour" / "plan.md").is_file()
+    assert not (ws / "output" / "42-duplicate-milestone-id").exists()
+
+
+# -- generated files -------------------------------------------------------------------
+
+
+def test_a_file_that_is_not_utf8(tmp_path: Path) -> None:
+    data = BASE_CASE.replace("Mo Byrne", "Zoë Byrne").encode("latin-1")
+    offset = data.index(b"\xeb")
+    line = data[:offset].count(b"\n") + 1
+    ws = workspace_with(tmp_path, "latin1.yaml", data)
+    assert_refused(
+        ws,
+        "latin1.yaml",
+        [
+            f"content/latin1.yaml:{line}: not UTF-8 text (byte 0xeb at offset {offset}); "
+            "save the file as UTF-8"
+        ],
+    )
+
+
+def test_a_utf16_file(tmp_path: Path) -> None:
+    ws = workspace_with(tmp_path, "utf16.yaml", BASE_CASE.encode("utf-16"))
+    assert_refused(
+        ws,
+        "utf16.yaml",
+        ["content/utf16.yaml:1: not UTF-8 text (byte 0xff at offset 0); save the file as UTF-8"],
+    )
+
+
+def test_a_50_mb_file_is_refused_fast_without_reading_it(tmp_path: Path) -> None:
+    """The limit is checked on at most MAX_FILE_BYTES + 1 bytes read, never the whole file."""
+    ws = tmp_path / "ws"
+    (ws / "content").mkdir(parents=True)
+    path = ws / "content" / "huge.yaml"
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write(BASE_CASE)
+        block = ("#" * 1023 + "\n") * 1024  # a MiB of comment lines
+        for _ in range(50):
+            handle.write(block)
+    size = path.stat().st_size
+    assert size > 50 * 1024 * 1024
+    message = (
+        f"content/huge.yaml:1: file is too large ({size / 1e6:.1f} MB; "
+        f"a case file is limited to {MAX_FILE_BYTES // (1024 * 1024)} MB)"
+    )
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        assert_refused(ws, "huge.yaml", [message])
+        seconds = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert seconds < 5, seconds  # three commands; about 0.1 s on a laptop
+    assert peak < 3 * MAX_FILE_BYTES, peak  # not 50 MB, let alone a copy of it
+
+
+def test_the_alias_bomb_fails_fast_in_little_memory() -> None:
+    """Ten levels of ten aliases would be 10**10 values; mend stops at MAX_NODES."""
+    path = CORPUS / "59-alias-bomb.yaml"
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        with pytest.raises(Exception, match="alias bomb"):
+            load_case(path, display="content/bomb.yaml")
+        seconds = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert seconds < 2, seconds
+    assert peak < 100 * 1024 * 1024, peak
+
+
+def test_deeply_nested_brackets_are_refused_not_a_crash(tmp_path: Path) -> None:
+    """libyaml's composer segfaults near 30,000 nested ``[``; mend stops at MAX_DEPTH first.
+
+    Run in a subprocess, so that a regression fails this test instead of
+    killing the whole test run.
+    """
+    ws = workspace_with(tmp_path, "deep.yaml", b"title: " + b"[" * 100_000 + b"]" * 100_000)
+    done = subprocess.run(
+        [sys.executable, "-m", "generator.cli", "check", "--workspace", str(ws)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1, (done.returncode, done.stderr[-500:])
+    assert done.stderr.splitlines() == [
+        "error: content/deep.yaml:1: nested too deeply (more than 40 levels)"
+    ]
+
+
+# -- YAML 1.1 traps: read as the text written --------------------------------------------
+
+
+def test_yaml_11_traps_in_text_fields_keep_the_text_written(tmp_path: Path) -> None:
+    """Where a field is text, `no`, `10:00`, a date or a number is that text.
+
+    PyYAML resolves YAML 1.1 types (``no`` is false, ``10:00`` is 600, a
+    date is a date); mend reads every scalar as the characters written and
+    lets the field's type decide, so a title or a decision is never changed.
+    """
+    traps = ["no", "Yes", "off", "10:00", "2026-11-24", "1e3", "0x1F", "012", "1_000", ".inf"]
+    text = (
+        BASE_CASE.replace("title: Harbour Bakery rebrand back on track", "title: no")
+        .replace("  organisation: Harbour Bakery", "  organisation: 2026-11-24")
+        .replace(
+            "    heard: [You felt we stopped listening after the first round]",
+            "    heard: [" + ", ".join(traps) + "]",
+        )
+        .replace("      title: Menu boards printed", "      title: 10:00")
+        .replace("    - id: menu-boards", "    - id: 2026-11-24")
+        .replace("    channel: phone call", "    channel: on")
+        .replace("      primary: true", "      primary: yes")
+        .replace('    time: "09:30"', "    time: 09:30")
+    )
+    ws = workspace_with(tmp_path, "traps.yaml", text.encode())
+    case = load_case(ws / "content" / "traps.yaml").case
+    assert case.title == "no"
+    assert case.client.organisation == "2026-11-24"
+    assert case.meetings[0].heard == traps
+    assert case.plan.milestones[1].title == "10:00" and case.plan.milestones[1].id == "2026-11-24"
+    assert case.plan.checkins.channel == "on"
+    assert case.client.contacts[0].primary is True  # a boolean field: yes/no are booleans
+    assert case.plan.checkins.time == clock(9, 30)  # a time field: 09:30 is the time
+    result = run("build", "--workspace", ws, "--today", TODAY.isoformat(), "--format", "md")
+    assert result.exit_code == 0, result.output
+    plan = (ws / "output" / "traps" / "plan.md").read_text(encoding="utf-8")
+    assert plan.startswith("# Recovery plan: no\n") and "2026-11-24 and" in plan
+    assert "10:00" in plan and "- 1\\_000\n" in plan
