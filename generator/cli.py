@@ -874,7 +874,12 @@ def log(
                 break
             except MendError as exc:
                 exc.show()
-                if not click.confirm("Edit the meeting again?", default=True):
+                # Without a terminal there is no one to answer: the case
+                # file is untouched, say so and fail rather than "Aborted!".
+                if not sys.stdin.isatty() or not click.confirm(
+                    "Edit the meeting again?", default=True
+                ):
+                    click.echo(f"nothing logged: {display} is unchanged", err=True)
                     sys.exit(1)
                 text = edited
         _report_log(result, ws)

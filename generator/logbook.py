@@ -74,6 +74,8 @@ BOM = b"\xef\xbb\xbf"
 _BREAK_RE = re.compile(r"\r\n|[\n\r\x85\u2028\u2029]")
 _COMMENT_RE = re.compile(r"^\s*#")
 _YAML11 = yaml.resolver.Resolver()
+#: PyYAML's emitter, for its analysis of how a string may be written.
+_ANALYSER = yaml.emitter.Emitter(io.StringIO(), allow_unicode=True)
 
 
 # -- what to record ------------------------------------------------------------------
@@ -351,7 +353,14 @@ def _yaml(indent: _Indent) -> YAML:
 def _dump(y: YAML, data: Any) -> list[str]:
     buffer = io.StringIO()
     y.dump(data, buffer)
-    return buffer.getvalue().split("\n")[:-1]
+    lines = buffer.getvalue().split("\n")[:-1]
+    # ruamel.yaml ends the document with ``...`` after a keep (``|+``) block
+    # scalar; spliced into a file it would end the file's document there.
+    # The blank lines the scalar keeps are written before it, and still read
+    # as its own when the file goes on, less indented, after them.
+    if lines and lines[-1] == "...":
+        lines.pop()
+    return lines
 
 
 def _load(y: YAML, text: str, what: str) -> Any:
@@ -382,16 +391,30 @@ def _plain(value: Any) -> Any:
 def _scalar(text: str) -> Any:
     """A string as a YAML scalar that reads back as this string everywhere.
 
-    ruamel.yaml quotes what YAML 1.2 would read as another type; we also
-    quote what YAML 1.1 readers (PyYAML, many editors' tools) would, such as
-    ``yes``, ``off`` or ``1:30``. Text on several lines becomes a ``|``
-    block.
+    ruamel.yaml quotes what YAML 1.2 would read as another type, and writes
+    plain what its own parser reads back; but mend reads case files with
+    PyYAML, which is stricter (``[:0]`` is an error to it in a flow list).
+    So a text stays plain only if PyYAML's own emitter would write it plain
+    in both block and flow context *and* YAML 1.1 resolves it to a string
+    (not ``yes``, ``off`` or ``1:30``); else it is single-quoted, or
+    double-quoted when single quotes cannot hold it (a tab). Text on several
+    lines becomes a ``|`` block.
     """
     if "\n" in text:
         return LiteralScalarString(text.strip("\n") if text.strip() else text)
-    if text and _YAML11.resolve(yaml.ScalarNode, text, (True, False)) != "tag:yaml.org,2002:str":
+    if not text:
+        return text
+    analysis = _ANALYSER.analyze_scalar(text)
+    plain = (
+        analysis.allow_flow_plain
+        and analysis.allow_block_plain
+        and _YAML11.resolve(yaml.ScalarNode, text, (True, False)) == "tag:yaml.org,2002:str"
+    )
+    if plain:
+        return text
+    if analysis.allow_single_quoted:
         return SingleQuotedScalarString(text)
-    return text
+    return DoubleQuotedScalarString(text)
 
 
 def _clock(value: time) -> DoubleQuotedScalarString:
@@ -812,7 +835,10 @@ def log(
     actions = number_actions(source.casefile.case)
     chosen: dict[int, NumberedAction] = {}
     for selector in done:
-        action = resolve_action(actions, selector)
+        try:
+            action = resolve_action(actions, selector)
+        except MendError as exc:
+            raise MendError(f"{display}: {exc.message}") from None
         chosen.setdefault(action.number, action)
     for action in chosen.values():
         if action.done:
@@ -826,14 +852,7 @@ def log(
         result.meeting = entry.date
         index = _meeting_index(source.casefile, entry.date)
         if index is None:
-            checkins = source.casefile.case.plan.checkins
-            if (
-                entry.time is None
-                and checkins is not None
-                and checkins.time is not None
-                and checkins_between(checkins, entry.date, entry.date)
-            ):
-                entry = replace(entry, time=checkins.time)  # a check-in keeps its time
+            entry = _with_checkin_time(source, entry)
             new = CommentedMap()
             new["date"] = entry.date
             result.added.update(merge_into(new, entry, _flow_lists(source)))
@@ -852,6 +871,23 @@ def log(
         return result
     _write(source, text, result, today)
     return result
+
+
+def _with_checkin_time(source: _Source, entry: MeetingEntry) -> MeetingEntry:
+    """A new meeting on a check-in date keeps the check-in's time.
+
+    Without it the meeting would list no time and the calendar and the
+    recap would lose the hour the check-in series gave that day.
+    """
+    checkins = source.casefile.case.plan.checkins
+    if (
+        entry.time is None
+        and checkins is not None
+        and checkins.time is not None
+        and checkins_between(checkins, entry.date, entry.date)
+    ):
+        return replace(entry, time=checkins.time)
+    return entry
 
 
 def _flow_lists(source: _Source) -> tuple[str, ...]:
@@ -908,17 +944,19 @@ def meeting_snippet(
     y = _yaml(indent)
     index = _meeting_index(source.casefile, day)
     if index is None:
-        meeting = new_meeting(entry or MeetingEntry(date=day), _flow_lists(source))
-        for key in ("attendees", "summary", "heard", "decisions", "actions", "progress"):
-            if key not in meeting:
+        entry = _with_checkin_time(source, entry or MeetingEntry(date=day))
+        filled = new_meeting(entry, _flow_lists(source))
+        # The keys most meetings need, empty, in the case format's order.
+        meeting = CommentedMap()
+        for key in MEETING_KEYS:
+            if key in filled:
+                meeting[key] = filled[key]
+            elif key in ("attendees", "summary", "heard", "decisions", "actions", "progress"):
                 meeting[key] = None
     else:
-        found = source.meetings_node()
-        assert found is not None
-        if isinstance(found[1], yaml.SequenceNode) and not found[1].flow_style:
-            item = found[1].value[index]
-            start, stop = _dash_line(source.lines, item), _last_line(item) + 1
-            data = _load(y, "meetings:\n" + _fragment(source.lines[start:stop]), "this meeting")
+        lines = _meeting_lines(source, index)
+        if lines is not None:
+            data = _load(y, "meetings:\n" + _fragment(lines), "this meeting")
             meeting = data["meetings"][0]
         else:
             meeting = _load(y, source.text, display)["meetings"][index]
@@ -926,8 +964,32 @@ def meeting_snippet(
             merge_into(meeting, entry)
     ids = ", ".join(m.id for m in source.casefile.case.plan.milestones)
     header = SNIPPET_HEADER.format(day=day.isoformat(), display=display, milestones=ids)
-    body = "\n".join(_dump(y, meeting)) + "\n"
-    return header + body
+    return header + _snippet_body(y, meeting, indent)
+
+
+def _meeting_lines(source: _Source, index: int) -> list[str] | None:
+    """The lines of the file that hold one meeting, when it is a block list item."""
+    found = source.meetings_node()
+    if found is None or not isinstance(found[1], yaml.SequenceNode) or found[1].flow_style:
+        return None
+    item = found[1].value[index]
+    return source.lines[_dash_line(source.lines, item) : _last_line(item) + 1]
+
+
+def _snippet_body(y: YAML, meeting: CommentedMap, indent: _Indent) -> str:
+    """A meeting as the editor shows it, at column 0.
+
+    ruamel.yaml keeps a comment at the column it had in the file, so the
+    mapping dumped alone would leave its comments indented against keys
+    that moved left. It is dumped as an item of the meetings list instead,
+    exactly as in the file, and then moved left by the item's indent, which
+    :func:`apply_snippet` adds back.
+    """
+    out = []
+    for i, line in enumerate(_dump(y, {"meetings": [meeting]})[1:]):
+        spaces = len(line) - len(line.lstrip(" "))
+        out.append(line[indent.sequence :] if i == 0 else line[min(indent.sequence, spaces) :])
+    return "\n".join(out) + "\n"
 
 
 def _strip_header(text: str) -> str:
@@ -936,6 +998,31 @@ def _strip_header(text: str) -> str:
     while k < len(lines) and (not lines[k].strip() or lines[k].lstrip().startswith("#")):
         k += 1
     return "".join(lines[k:])
+
+
+def _unchanged(source: _Source, index: int, edited: CommentedMap, shifted: list[str]) -> bool:
+    """Whether an edited meeting holds the same data and comments as the file's."""
+    before = _plain(_load(_yaml(_detect_indent(source)), source.text, source.display))
+    if _plain(edited) != before["meetings"][index]:
+        return False
+    lines = _meeting_lines(source, index)
+    return lines is None or _comments(lines) == _comments(shifted)
+
+
+def _snippet_error(exc: RuamelError, text: str, body: str) -> str:
+    """A YAML error in an edited meeting, with the line as the editor showed it.
+
+    The snippet is read shifted under a ``meetings:`` key without its header
+    comments, so ruamel.yaml's own line numbers (and its quoted context) point
+    at text the user never saw; only its one-line reason is kept.
+    """
+    header_lines = text[: len(text) - len(body)].count("\n")
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    reason = str(getattr(exc, "problem", None) or "not valid YAML").split("\n")[0]
+    if mark is None:
+        return f"the edited meeting is not valid YAML: {reason}"
+    # line 0 is the added ``meetings:`` key
+    return f"the edited meeting, line {header_lines + mark.line}: {reason}"
 
 
 def apply_snippet(
@@ -965,13 +1052,15 @@ def apply_snippet(
     lead = " " * indent.offset + "-" + " " * (indent.sequence - indent.offset - 1)
     pad = " " * indent.sequence
     body_lines = body.split("\n")
+    if "..." in body_lines:  # the end of a YAML document: nothing after it counts
+        body_lines = body_lines[: body_lines.index("...")]
     shifted = [lead + body_lines[0]] + [
         pad + line if line.strip() else line for line in body_lines[1:]
     ]
     try:
         data = _yaml(indent).load("meetings:\n" + "\n".join(shifted))
     except RuamelError as exc:
-        raise MendError(f"the edited meeting is not valid YAML: {exc}") from None
+        raise MendError(_snippet_error(exc, text, body)) from None
     meetings = data.get("meetings") if isinstance(data, dict) else None
     if not meetings or not isinstance(meetings[0], dict) or len(meetings) != 1:
         raise MendError(
@@ -983,6 +1072,8 @@ def apply_snippet(
         value = edited[key]
         if key not in had and (value is None or value == [] or value == ""):
             del edited[key]
+    if index is not None and _unchanged(source, index, edited, shifted):
+        return result  # saved as it was: leave the file's own layout alone
     result.meeting = day
     if index is None:
         result.created = True
