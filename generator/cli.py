@@ -56,17 +56,20 @@ class FormatList(click.ParamType):
 DATE = DateType()
 
 
+workspace_option = click.option(
+    "--workspace",
+    "-w",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    show_default="current folder",
+    help="The workspace folder (holds content/, templates/, mend.toml).",
+)
+
+
 def workspace_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """``--workspace`` and ``--today``: every command that reads cases takes them."""
 
-    @click.option(
-        "--workspace",
-        "-w",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=".",
-        show_default="current folder",
-        help="The workspace folder (holds content/, templates/, mend.toml).",
-    )
+    @workspace_option
     @click.option(
         "--today", type=DATE, default=None, help="The date taken as today (default: the real date)."
     )
@@ -266,6 +269,64 @@ def new(case_id: str | None, source: str | None, workspace: Path, today: date) -
         f"Next: `mend check {written.path.stem}`, then `mend build` "
         "(or `mend serve` to see the documents as you edit)."
     )
+
+
+@main.command()
+@click.option(
+    "--port",
+    "-p",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="The port on 127.0.0.1 to serve on (0: any free port).",
+)
+@workspace_option
+@click.option(
+    "--today",
+    type=DATE,
+    default=None,
+    help="The date taken as today (default: the real date, at each rebuild).",
+)
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Output folder to build into and serve (default: <workspace>/output).",
+)
+@click.option(
+    "--format",
+    "-f",
+    "formats",
+    type=FormatList(),
+    default="html,md",
+    show_default=True,
+    help="Comma list of formats to build; must include html. Add pdf to preview print.",
+)
+def serve(
+    port: int, workspace: Path, today: date | None, out: Path | None, formats: tuple[str, ...]
+) -> None:
+    """Build, serve the output on this computer only, and rebuild as you edit.
+
+    Serves the output folder at http://127.0.0.1:PORT/ (never on the
+    network). Whenever a file in content/, templates/ or assets/, or
+    mend.toml, changes, only what it affects is rebuilt, and the page open
+    in the browser reloads by itself. A case that becomes invalid keeps its
+    last good pages, which then show its errors at the top, and the server
+    keeps running. By default only HTML and Markdown are built, because they
+    are quick; PDFs already in the output folder are left as they were.
+    Ctrl-C stops it.
+    """
+    from .serve import Preview
+    from .serve import serve as run_server
+
+    def echo(message: str, error: bool) -> None:
+        if error:
+            click.secho(message, fg="red" if message.startswith("error") else "yellow", err=True)
+        else:
+            click.echo(message)
+
+    run_server(Preview(workspace, port=port, out=out, formats=formats, today=today, echo=echo))
 
 
 @main.command()
