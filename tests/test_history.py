@@ -24,7 +24,13 @@ START = date(2026, 1, 5)
 
 def make_case(meetings: list[dict[str, Any]], milestones: int = 6) -> Case:
     """A valid case with the given meetings, validated like a file would be."""
-    data = {
+    data = case_data(meetings, milestones)
+    return validate_case(data, {}, path=Path("generated.yaml"), display="generated.yaml").case
+
+
+def case_data(meetings: list[dict[str, Any]], milestones: int = 6) -> dict[str, Any]:
+    """The data of a small valid case with the given meetings, as a file holds it."""
+    return {
         "id": "generated",
         "title": "Generated case",
         "client": {"organisation": "Acme", "contacts": [{"name": "Dana Okafor"}]},
@@ -38,7 +44,6 @@ def make_case(meetings: list[dict[str, Any]], milestones: int = 6) -> Case:
         },
         "meetings": meetings,
     }
-    return validate_case(data, {}, path=Path("generated.yaml"), display="generated.yaml").case
 
 
 def random_meetings(n: int, seed: int, milestones: int = 6) -> list[dict[str, Any]]:
