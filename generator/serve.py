@@ -43,6 +43,7 @@ import sys
 import threading
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -52,7 +53,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from .build import CASE_SUFFIXES, Workspace, _declared_id, build
+from .build import CASE_SUFFIXES, BuildReport, Workspace, _declared_id, build
 from .cache import Manifest
 from .config import CONFIG_NAME
 from .errors import CaseError, MendError
@@ -128,6 +129,8 @@ class Preview:
         self.port = port
         self.echo = echo
         self.state = State()
+        #: The latest builds that ran to their end: what each rendered and skipped.
+        self.reports: deque[BuildReport] = deque(maxlen=50)
         self._changed = threading.Condition()
         self._dirty = threading.Event()
         self._stop = threading.Event()
@@ -164,6 +167,7 @@ class Preview:
             general = [f"mend failed unexpectedly: {type(exc).__name__}: {exc}"]
             cases = self.state.cases
         else:
+            self.reports.append(report)
             written = len(report.written) + len(report.removed)
             cases = self._by_case(report.failed)
             for warning in report.warnings:

@@ -178,6 +178,19 @@ def test_a_new_case_file_is_built(preview, ws):
         seen = next_generation(preview, seen, max(0.1, deadline - time.monotonic()))
     assert "Second Garden Centres" in get(preview.url)[2]
 
+    # Incremental: an edit to one case renders that case only.
+    before = len(preview.reports)
+    edit(ws / "content/second.yaml", MILESTONE, "Second audit")
+    deadline = time.monotonic() + 15
+    while "Second audit" not in (ws / "output/second/plan.html").read_text(encoding="utf-8"):
+        seen = next_generation(preview, seen, max(0.1, deadline - time.monotonic()))
+    reports = list(preview.reports)[before:]
+    rendered = {
+        p.relative_to(ws / "output").parts[0] for r in reports for p in r.written + r.unchanged
+    }
+    assert "second" in rendered and "example-case" not in rendered
+    assert reports[0].skipped >= 7  # the example case's files, not even rendered
+
 
 def test_errors_go_to_the_pages_they_concern():
     state = State(3, general=[], cases={"acme": ["content/acme.yaml:4: title: missing"]})
