@@ -65,27 +65,45 @@ class MarkdownText(str):
     """Markdown that :func:`sanitize_markdown` already made safe to print."""
 
 
-_TAG_START_RE = re.compile(r"<(?=[A-Za-z/!?])")
-_IMAGE_RE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
-_LINK_RE = re.compile(r"\[([^\]]*)\]\(\s*<?\s*([^)\s>]*)[^)]*\)")
-_REFDEF_RE = re.compile(r"^ {0,3}\[[^\]]+\]:\s*<?(\S*?)>?(\s.*)?$", re.MULTILINE)
+_TAG_START_RE = re.compile(r"<(?=[A-Za-z/!?])(?!(?:https?|mailto):)")  # not an autolink
+# Link syntax as CommonMark reads it, closely enough that what a viewer
+# would make a link or an image is matched whole: a label with one level of
+# nested brackets, a destination in <...> or with balanced parentheses (as
+# in ``javascript:alert(1)``), an optional title.
+_LABEL = r"\[((?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]"
+_DEST = r"(<[^<>\n]*>|(?:[^\s()<>]|\([^\s()]*\))*)"
+_TITLE = r"""(?:\s+(?:"[^"]*"|'[^']*'|\([^()]*\)))?"""
+_IMAGE_RE = re.compile(r"!" + _LABEL + r"\(\s*" + _DEST + _TITLE + r"\s*\)")
+_LINK_RE = re.compile(_LABEL + r"\(\s*" + _DEST + _TITLE + r"\s*\)")
+# A reference definition, its destination on the same line or the next one.
+_REFDEF_RE = re.compile(
+    r"^ {0,3}\[[^\]\n]+\]:[ \t]*(?:\n[ \t]*)?(<[^<>\n]*>|\S*)(?:[ \t].*)?$", re.MULTILINE
+)
 _SAFE_URL_RE = re.compile(r"^(https?:|mailto:)", re.IGNORECASE)
 
 
+def _safe_url(url: str) -> bool:
+    return bool(_SAFE_URL_RE.match(url.strip("<> \t")))
+
+
 def _safe_link(match: re.Match[str]) -> str:
-    return match[0] if _SAFE_URL_RE.match(match[2]) else match[1]
+    return match[0] if _safe_url(match[2]) else match[1]
 
 
 def sanitize_markdown(text: str) -> MarkdownText:
     """Keep case Markdown as Markdown, without raw HTML, images or unsafe links.
 
     Raw HTML is escaped so it shows as the text it was; an image keeps its
-    alt text; a link to anything but http(s) or mailto keeps its label only.
+    alt text; a link to anything but http(s) or mailto keeps its label only,
+    and such a reference definition goes. A ``![`` left over (a reference
+    image, ``![logo][1]``) is escaped, so no viewer fetches a picture.
     """
-    text = _TAG_START_RE.sub("&lt;", text)
     text = _IMAGE_RE.sub(r"\1", text)
+    text = text.replace("![", "!\\[")
     text = _LINK_RE.sub(_safe_link, text)
-    text = _REFDEF_RE.sub(lambda m: m[0] if _SAFE_URL_RE.match(m[1]) else "", text)
+    text = _REFDEF_RE.sub(lambda m: m[0] if _safe_url(m[1]) else "", text)
+    # Last, so that a destination in <...> was read as one by the steps above.
+    text = _TAG_START_RE.sub("&lt;", text)
     return MarkdownText(text.strip())
 
 
