@@ -18,6 +18,7 @@ from typing import Any
 import jinja2
 import markdown as markdown_lib
 import nh3
+from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from .errors import TemplateError
@@ -189,10 +190,18 @@ def get_renderer(workspace: Path | None) -> Renderer:
     return renderer
 
 
-class _Environment(jinja2.Environment):
-    """Looks keys of plain dicts up first: views are dicts, and Jinja's default
-    (attribute first, then item) raises and catches an AttributeError for
-    every field a template prints."""
+class _Environment(SandboxedEnvironment):
+    """A sandbox that looks keys of plain dicts up first.
+
+    Sandboxed, because a template may be copied from anywhere: it can print
+    and loop over what its view holds, but not reach Python's internals
+    (``cycler.__init__.__globals__``) to read files or the unredacted case,
+    so the audience rule holds against a template that tries.
+
+    Dict keys first, because views are dicts and Jinja's default (attribute
+    first, then item) raises and catches an AttributeError for every field
+    a template prints.
+    """
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if type(obj) is dict:
