@@ -129,11 +129,21 @@ def _none_is_empty(value: Any) -> Any:
     return [] if value is None else value
 
 
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
 Text = Annotated[str, AfterValidator(_one_line)]
+#: A text the format requires: an empty one would print as a gap in a
+#: document the client reads (a nameless signatory, an untitled milestone).
+RequiredText = Annotated[str, AfterValidator(_one_line), AfterValidator(_not_blank)]
 #: Marks a field as Markdown in the models, so the Markdown writer knows to
 #: sanitise it as Markdown instead of escaping it as plain text.
 MARKDOWN = object()
 Markdown = Annotated[str, MARKDOWN]
+RequiredMarkdown = Annotated[str, MARKDOWN, AfterValidator(_not_blank)]
 Name = Text
 Slug = Annotated[str, AfterValidator(_slug)]
 Day = Annotated[date, BeforeValidator(_date)]
@@ -153,7 +163,7 @@ class _Model(BaseModel):
 
 
 class Person(_Model):
-    name: Text
+    name: RequiredText
     role: Text | None = None
     email: Email | None = None
     phone: Text | None = None
@@ -168,7 +178,7 @@ class Member(Person):
 
 
 class Client(_Model):
-    organisation: Text
+    organisation: RequiredText
     culture: Markdown | None = None  # internal
     contacts: Annotated[List[Contact], Field(min_length=1)]
 
@@ -179,13 +189,13 @@ class Team(_Model):
 
 
 class Incident(_Model):
-    summary: Markdown
+    summary: RequiredMarkdown
     occurred: Day | None = None
     impact: Markdown | None = None
 
 
 class Fact(_Model):
-    text: Text
+    text: RequiredText
     source: Literal["client", "us", "record"] | None = None
     disputed: bool = False
     note: Markdown | None = None
@@ -218,12 +228,12 @@ class Framing(_Model):
 
 class Objective(_Model):
     id: Slug
-    text: Text
+    text: RequiredText
 
 
 class Milestone(_Model):
     id: Slug
-    title: Text
+    title: RequiredText
     due: Day
     owner: Name | None = None
     status: Status = "planned"
@@ -248,7 +258,7 @@ class Plan(_Model):
 
 
 class Action(_Model):
-    text: Text
+    text: RequiredText
     owner: Name | None = None
     due: Day | None = None
     done: bool = False
@@ -282,12 +292,12 @@ class Meeting(_Model):
 
 class Commitment(_Model):
     party: Literal["us", "client", "both"]
-    text: Text
+    text: RequiredText
     due: Day | None = None
 
 
 class Signatory(_Model):
-    name: Text
+    name: RequiredText
     party: Party
     role: Text | None = None
     email: Email | None = None
@@ -304,7 +314,7 @@ class Agreement(_Model):
 
 class Case(_Model):
     id: Slug | None = None
-    title: Text
+    title: RequiredText
     status: Literal[CASE_STATUSES] = "open"  # type: ignore[valid-type]
     timezone: TimeZone | None = None
     client: Client
