@@ -46,7 +46,7 @@ def test_rebuild_leaves_unchanged_files_alone(workspace):
     build(workspace, today=TODAY, formats=("md", "html"))
     again = build(workspace, today=TODAY, formats=("md", "html"))
     assert again.written == [] and again.skipped == 9  # index.html is always re-rendered
-    assert again.unchanged == [workspace / "output" / "index.html"]
+    assert again.unchanged == ["index.html"]
 
 
 def test_a_bad_case_keeps_its_last_good_output_and_others_build(workspace):
@@ -102,7 +102,7 @@ def test_index_lists_every_case_with_status_and_links(workspace):
 
 
 def outputs_written(report, out: Path) -> set[str]:
-    return {str(p.relative_to(out)) for p in report.written}
+    return set(report.written)
 
 
 def test_editing_one_template_rebuilds_exactly_the_documents_that_use_it(workspace):
@@ -158,7 +158,7 @@ def test_a_new_today_replaces_the_past_agenda(workspace):
     report = build(workspace, today=date(2026, 11, 25), formats=("md", "html"))
     assert (out / "acme" / "agenda-2026-12-01.md").is_file()
     assert not (out / "acme" / "agenda-2026-11-24.md").exists()
-    assert out / "acme" / "agenda-2026-11-24.md" in report.removed
+    assert "acme/agenda-2026-11-24.md" in report.removed
 
 
 def test_force_renders_everything(workspace):

@@ -185,9 +185,7 @@ def test_a_new_case_file_is_built(preview, ws):
     while "Second audit" not in (ws / "output/second/plan.html").read_text(encoding="utf-8"):
         seen = next_generation(preview, seen, max(0.1, deadline - time.monotonic()))
     reports = list(preview.reports)[before:]
-    rendered = {
-        p.relative_to(ws / "output").parts[0] for r in reports for p in r.written + r.unchanged
-    }
+    rendered = {p.split("/")[0] for r in reports for p in r.written + r.unchanged}
     assert "second" in rendered and "example-case" not in rendered
     assert reports[0].skipped >= 7  # the example case's files, not even rendered
 
