@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -336,6 +337,41 @@ def _apply_metadata(document: WeasyDocument, metadata: Mapping[str, str]) -> Non
         meta.modified = metadata["modified"]
 
 
+#: A word longer than this gets a break opportunity (``<wbr>``) every
+#: WORD_CHUNK characters before it is printed, so a URL or a 300-letter word
+#: pasted from an email wraps inside its table cell instead of pushing the
+#: table off the page. CSS could do it (``overflow-wrap: anywhere``), but that
+#: makes WeasyPrint weigh a break after every character of every cell: it
+#: measured 2.2x slower on the agreement.
+LONG_WORD = 30
+WORD_CHUNK = 12
+_MARKUP = re.compile(r"(<!--.*?-->|<[^>]*>)", re.S)
+_LONG_RUN = re.compile(rf"[^\s<>]{{{LONG_WORD + 1},}}")
+_UNIT = re.compile(r"&#?\w+;|.", re.S)  # an entity is one character
+_OPAQUE = {"head", "style", "script", "svg", "pre", "textarea"}
+
+
+def break_long_words(html: str) -> str:
+    """Add ``<wbr>`` inside the page's very long words; tags and attributes stay as they are."""
+    parts = _MARKUP.split(html)
+    opaque = 0  # inside an element whose text is not prose
+    for i, part in enumerate(parts):
+        if i % 2:
+            tag = re.match(r"<(/?)([A-Za-z][\w-]*)", part)
+            if tag and tag[2].lower() in _OPAQUE and not part.endswith("/>"):
+                opaque += -1 if tag[1] else 1
+        elif not opaque and _LONG_RUN.search(part):
+            parts[i] = _LONG_RUN.sub(_chunked, part)
+    return "".join(parts)
+
+
+def _chunked(match: re.Match[str]) -> str:
+    units = _UNIT.findall(match[0])
+    return "<wbr>".join(
+        "".join(units[k : k + WORD_CHUNK]) for k in range(0, len(units), WORD_CHUNK)
+    )
+
+
 def render_pdf(
     html: str,
     *,
@@ -365,7 +401,8 @@ def render_pdf(
     variant = normalize_variant(pdf_variant)
     fetcher = make_url_fetcher(allowed_roots, warn)
     options: dict[str, Any] = {"pdf_variant": variant, "pdf_identifier": True}
-    document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(**options)
+    page = HTML(string=break_long_words(html), base_url=base_url, url_fetcher=fetcher)
+    document = page.render(**options)
 
     rects = signature_rects(document, signature_ids, warn=warn)
     missing = [i for i in signature_ids if i not in rects]
