@@ -303,8 +303,22 @@ def new(case_id: str | None, source: str | None, workspace: Path, today: date) -
     show_default=True,
     help="Comma list of formats to build; must include html. Add pdf to preview print.",
 )
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Worker processes for the first build of a large workspace; a rebuild after an "
+    "edit renders only what the edit touched.",
+)
 def serve(
-    port: int, workspace: Path, today: date | None, out: Path | None, formats: tuple[str, ...]
+    port: int,
+    workspace: Path,
+    today: date | None,
+    out: Path | None,
+    formats: tuple[str, ...],
+    jobs: int,
 ) -> None:
     """Build, serve the output on this computer only, and rebuild as you edit.
 
@@ -326,7 +340,9 @@ def serve(
         else:
             click.echo(message)
 
-    run_server(Preview(workspace, port=port, out=out, formats=formats, today=today, echo=echo))
+    run_server(
+        Preview(workspace, port=port, out=out, formats=formats, today=today, jobs=jobs, echo=echo)
+    )
 
 
 @main.command()
