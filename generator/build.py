@@ -92,9 +92,13 @@ class Workspace:
             f"no case `{arg}` in {self.display(self.content)}/ (give a case id or a path)"
         )
 
-    def load(self, path: Path, today: date) -> CaseFile:
+    def load(self, path: Path, today: date, raw: bytes | None = None) -> CaseFile:
         return load_case(
-            path, display=self.display(path), today=today, default_timezone=self.config.timezone
+            path,
+            display=self.display(path),
+            today=today,
+            default_timezone=self.config.timezone,
+            raw=raw,
         )
 
 
@@ -272,7 +276,7 @@ def _build_one(task: _Task) -> _Result:
     ctx.warnings = []
     try:
         data = read_case_bytes(task.path, task.display)  # bounded: a huge file is refused
-        casefile = workspace.load(task.path, job.today)
+        casefile = workspace.load(task.path, job.today, raw=data)
     except CaseError as exc:
         result.problems.extend(str(p) for p in exc.problems)
         return result

@@ -386,7 +386,7 @@ class _Reader:
             )
             return None
         if isinstance(node, yaml.ScalarNode):
-            return None if _is_null(node) else node.value
+            return None if is_null(node) else node.value
         if isinstance(node, yaml.SequenceNode):
             return [self.convert(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
         result: dict[str, Any] = {}
@@ -425,7 +425,7 @@ _PLAIN_TAGS = frozenset(
 )
 
 
-def _is_null(node: yaml.Node) -> bool:
+def is_null(node: yaml.Node) -> bool:
     """A plain ``~``, ``null`` or nothing at all: a value left empty.
 
     PyYAML's C composer marks plain scalars with style ``""``, the pure
@@ -693,7 +693,11 @@ def read_case_bytes(path: Path, display: str) -> bytes:
 
 def read_text(path: Path, display: str) -> str:
     """Read a case file's bytes as UTF-8, refusing what cannot be a case."""
-    data = read_case_bytes(path, display)
+    return decode_case(read_case_bytes(path, display), display)
+
+
+def decode_case(data: bytes, display: str) -> str:
+    """A case file's bytes as text: UTF-8, with or without a byte-order mark."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -799,6 +803,14 @@ EMPTY_MESSAGE = (
 
 def parse_yaml(text: str, display: str) -> tuple[Any, dict[Path_, int], list[Problem]]:
     """Compose YAML into plain values and a line for every field path."""
+    return read_node(compose_case(text, display), display)
+
+
+def compose_case(text: str, display: str) -> yaml.MappingNode:
+    """The YAML node tree of a case file, refused early if it cannot be a case.
+
+    ``mend log`` keeps the tree to find where each meeting sits in the text.
+    """
     if not text.strip() or all(
         not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
     ):
@@ -829,7 +841,7 @@ def parse_yaml(text: str, display: str) -> tuple[Any, dict[Path_, int], list[Pro
         ) from None
     except yaml.YAMLError as exc:  # pragma: no cover - every YAMLError PyYAML raises is above
         raise CaseError([Problem(display, None, "", f"YAML error: {exc}")]) from None
-    if not nodes or (len(nodes) == 1 and _is_null(nodes[0])):
+    if not nodes or (len(nodes) == 1 and is_null(nodes[0])):
         raise CaseError([Problem(display, 1, "", EMPTY_MESSAGE)])
     if len(nodes) > 1:
         raise CaseError(
@@ -855,6 +867,11 @@ def parse_yaml(text: str, display: str) -> tuple[Any, dict[Path_, int], list[Pro
                 )
             ]
         )
+    return root
+
+
+def read_node(root: yaml.MappingNode, display: str) -> tuple[Any, dict[Path_, int], list[Problem]]:
+    """Plain values from a composed case, with a line for every field path."""
     reader = _Reader()
     try:
         _check_expanded_size(root)
@@ -890,10 +907,16 @@ def load_case(
     display: str | None = None,
     today: date | None = None,
     default_timezone: str = "UTC",
+    raw: bytes | None = None,
 ) -> CaseFile:
-    """Load and validate one case file; raise CaseError with every problem."""
+    """Load and validate one case file; raise CaseError with every problem.
+
+    ``raw`` is the file's bytes when the caller has read them already (the
+    build hashes them): the case is then the very bytes that were hashed.
+    """
     display = display or str(path)
-    data, lines, problems = parse_yaml(read_text(path, display), display)
+    text = read_text(path, display) if raw is None else decode_case(raw, display)
+    data, lines, problems = parse_yaml(text, display)
     return validate_case(
         data,
         lines,

@@ -46,7 +46,16 @@ from ruamel.yaml.scalarstring import (
     SingleQuotedScalarString,
 )
 
-from .case import CaseFile, parse_yaml, read_text, validate_case
+from .case import (
+    CaseFile,
+    compose_case,
+    decode_case,
+    is_null,
+    parse_yaml,
+    read_case_bytes,
+    read_node,
+    validate_case,
+)
 from .errors import MendError, Problem
 from .history import NumberedAction, number_actions
 from .schedule import checkins_between
@@ -190,11 +199,10 @@ class _Source:
 
     @classmethod
     def read(cls, path: Path, display: str, today: date, default_timezone: str) -> _Source:
-        text = read_text(path, display)
-        raw = path.read_bytes()
-        if raw.decode("utf-8-sig", errors="replace") != text:
-            raise MendError(f"{display} changed while it was being read; try again")
-        data, lines, problems = parse_yaml(text, display)
+        raw = read_case_bytes(path, display)
+        text = decode_case(raw, display)
+        root = compose_case(text, display)
+        data, lines, problems = read_node(root, display)
         casefile = validate_case(
             data,
             lines,
@@ -204,8 +212,6 @@ class _Source:
             default_timezone=default_timezone,
             problems=problems,
         )
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        root = yaml.compose(text, Loader=loader)
         split = _split_lines(text)
         first_break = _BREAK_RE.search(text)
         return cls(
@@ -230,12 +236,8 @@ class _Source:
 
 
 def _is_empty_null(node: yaml.Node) -> bool:
-    return (
-        isinstance(node, yaml.ScalarNode)
-        and node.tag == "tag:yaml.org,2002:null"
-        and node.value == ""
-        and node.style is None
-    )
+    """A value left out entirely (``meetings:``), not a written ``~`` or ``null``."""
+    return is_null(node) and node.value == ""
 
 
 def _last_line(node: yaml.Node) -> int:
