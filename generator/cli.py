@@ -653,13 +653,13 @@ class ClockType(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         from datetime import time
 
+        from .case import TIME_RE  # one definition of a time, the case format's
+
         if isinstance(value, time):
             return value
-        parts = str(value).split(":")
-        if len(parts) == 2 and all(p.isdigit() and len(p) == 2 for p in parts):
-            hour, minute = int(parts[0]), int(parts[1])
-            if hour < 24 and minute < 60:
-                return time(hour, minute)
+        match = TIME_RE.match(str(value))
+        if match:
+            return time(int(match[1]), int(match[2]))
         self.fail(f"{value!r} is not a time (HH:MM, 24-hour)", param, ctx)
 
 
