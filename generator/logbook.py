@@ -499,14 +499,7 @@ def merge_into(
     if entry.actions:
         actions = meeting.get("actions")
         for action in entry.actions:
-            same = next(
-                (
-                    a
-                    for a in actions or ()
-                    if isinstance(a, dict) and str(a.get("text")) == action.text
-                ),
-                None,
-            )
+            same = _item_with(actions, "text", action.text)
             if same is None:
                 if actions is None:
                     actions = meeting["actions"] = _seq([])
@@ -526,14 +519,7 @@ def merge_into(
     if entry.progress:
         progress = meeting.get("progress")
         for update in entry.progress:
-            same = next(
-                (
-                    p
-                    for p in progress or ()
-                    if isinstance(p, dict) and str(p.get("milestone")) == update.milestone
-                ),
-                None,
-            )
+            same = _item_with(progress, "milestone", update.milestone)
             if same is None:
                 if progress is None:
                     progress = meeting["progress"] = _seq([])
@@ -552,6 +538,11 @@ def merge_into(
     extend("positives", entry.positives)
     extend("concerns", entry.concerns)
     return added
+
+
+def _item_with(items: Sequence[Any] | None, key: str, value: str) -> Any:
+    """The entry of a meeting's list whose ``key`` is ``value``: the one to merge into."""
+    return next((i for i in items or () if isinstance(i, dict) and str(i.get(key)) == value), None)
 
 
 # -- editing the text ------------------------------------------------------------------------
