@@ -48,6 +48,7 @@ from ruamel.yaml.scalarstring import (
 
 from .case import (
     CaseFile,
+    Meeting,
     compose_case,
     decode_case,
     is_null,
@@ -61,21 +62,8 @@ from .history import NumberedAction, number_actions
 from .schedule import checkins_between
 from .writers import atomic_write
 
-#: The order of a meeting's keys in the case format, used for new meetings.
-MEETING_KEYS = (
-    "date",
-    "time",
-    "kind",
-    "attendees",
-    "summary",
-    "heard",
-    "decisions",
-    "actions",
-    "progress",
-    "positives",
-    "concerns",
-    "internal_notes",
-)
+#: The order of a meeting's keys in the case format (its model), used for new meetings.
+MEETING_KEYS = tuple(Meeting.model_fields)
 #: Lists written in flow style (``[a, b]``) in a new meeting: short names.
 FLOW_LISTS = ("attendees",)
 BOM = b"\xef\xbb\xbf"
