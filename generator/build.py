@@ -33,7 +33,9 @@ from .case import CaseFile, load_case, read_case_bytes
 from .config import CONFIG_NAME, Config, load_config
 from .documents import FORMATS, KINDS, Document, documents_for
 from .errors import CaseError, MendError, Problem, display_path
+from .progress import rollup
 from .render import get_renderer
+from .schedule import next_meeting
 from .views import build_view, redact
 from .writers import BuildContext, Source, atomic_write, get_writer
 
@@ -560,18 +562,23 @@ def _remove_files(out: Path, outputs: dict[str, dict[str, str]], report: BuildRe
 
 
 def index_summary(casefile: CaseFile, today: date) -> dict[str, Any]:
-    """What the index shows of a case, kept in the manifest between builds."""
-    view = build_view(casefile, "client", today)
-    roll = view["rollup"]
-    nxt = view["next"]
+    """What the index shows of a case, kept in the manifest between builds.
+
+    Read from the case itself rather than a document view, which would
+    compute the history and draw the timeline only to keep five fields;
+    every field here is client-facing.
+    """
+    case = casefile.case
+    roll = rollup(case, today)
+    nxt = next_meeting(case, today)
     return {
-        "title": view["case"]["title"],
-        "status": view["case"]["status"],
-        "them": view["them"],
-        "us": view["us"],
+        "title": case.title,
+        "status": case.status,
+        "them": case.client.organisation,
+        "us": case.team.organisation or case.lead.name,
         "next": {
-            "date": nxt["date"].isoformat(),
-            "time": nxt["time"].strftime("%H:%M") if nxt["time"] else None,
+            "date": nxt.date.isoformat(),
+            "time": nxt.time.strftime("%H:%M") if nxt.time else None,
         }
         if nxt
         else None,
