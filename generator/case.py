@@ -452,6 +452,20 @@ def _check_flow_depth(text: str, loader: type) -> None:
     brackets, and a file under MAX_FILE_BYTES cannot indent deep enough to
     matter, so files with few brackets skip this walk.
     """
+    try:
+        _walk_depth(text, loader)
+    except yaml.MarkedYAMLError as exc:
+        if not _is_nesting_limit(exc):
+            raise
+        # libyaml 0.2.5 (bundled from PyYAML 6.0.4 on) stops at 1,000 levels
+        # by itself, before the walk above reaches MAX_DEPTH. The pure-Python
+        # parser has no such limit: it finds the line of level MAX_DEPTH + 1,
+        # so the message is the same whichever PyYAML is installed.
+        _walk_depth(text, yaml.SafeLoader)
+        raise _TooDeep(exc.problem_mark.line + 1 if exc.problem_mark else 1) from None
+
+
+def _walk_depth(text: str, loader: type) -> None:
     depth = 0
     for event in yaml.parse(text, Loader=loader):
         if isinstance(event, yaml.CollectionStartEvent):
@@ -460,6 +474,11 @@ def _check_flow_depth(text: str, loader: type) -> None:
                 raise _TooDeep(event.start_mark.line + 1)
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
+
+
+def _is_nesting_limit(exc: yaml.MarkedYAMLError) -> bool:
+    """Whether the parser refused the file for nesting, not for its syntax."""
+    return "nesting depth" in (exc.problem or "")
 
 
 def _check_expanded_size(root: yaml.Node) -> None:
@@ -823,6 +842,8 @@ def compose_case(text: str, display: str) -> yaml.MappingNode:
     except _TooDeep as exc:
         raise _too_deep(display, exc.line) from None
     except yaml.MarkedYAMLError as exc:
+        if _is_nesting_limit(exc):  # block nesting, which the bracket count does not see
+            raise _too_deep(display, exc.problem_mark.line + 1 if exc.problem_mark else 1) from None
         line, message = _explain_syntax_error(exc, text.splitlines())
         raise CaseError([Problem(display, line, "", f"YAML syntax error: {message}")]) from None
     except yaml.reader.ReaderError as exc:

@@ -210,6 +210,27 @@ def test_deeply_nested_brackets_are_refused_not_a_crash(tmp_path: Path) -> None:
     ]
 
 
+def test_nesting_is_reported_at_the_level_mend_refuses_whatever_pyyaml_refuses(
+    tmp_path: Path,
+) -> None:
+    """The line is the one where level 41 opens, not where libyaml's own limit (1,000) hits.
+
+    PyYAML 6.0.4 bundles a libyaml that refuses 1,000 levels by itself,
+    before mend's walk sees level 41; earlier releases do not. Level 41
+    opens on line 2 and level 1,001 on line 4, so a message that depended
+    on the installed PyYAML would name another line or another sentence.
+    """
+    text = "title: " + "[" * 20 + "\n  " + "[" * 30 + "\n\n  " + "[" * 1450 + "\n  "
+    text += "]" * 1500 + "\n"
+    ws = workspace_with(tmp_path, "deep.yaml", text.encode())
+    result = CliRunner().invoke(main, ["check", "--workspace", str(ws)])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "error: content/deep.yaml:2: nested too deeply (more than 40 levels)",
+        "0 valid, 1 invalid, 0 warnings, 0 coaching notes",
+    ]
+
+
 # -- YAML 1.1 traps: read as the text written --------------------------------------------
 
 
