@@ -286,7 +286,13 @@ class Preview:
         return f"http://127.0.0.1:{self._httpd.server_address[1]}/"
 
     def start(self) -> str:
-        """Build once, then serve and watch in the background; return the address."""
+        """Watch, build once, then serve in the background; return the address.
+
+        The watchers are armed *before* the first build: a save made while
+        it runs (minutes, on a big workspace) marks the build dirty, and the
+        builder thread builds again once the first build is done. Armed
+        after it, such a save would never be rebuilt.
+        """
         try:
             httpd = _Server(("127.0.0.1", self.port), _Handler)
         except OSError as exc:
@@ -296,19 +302,19 @@ class Preview:
             ) from None
         httpd.preview = self
         self._httpd = httpd
+        self._spawn((self._watch_folders, "mend-watch"), (self._watch_workspace, "mend-watch-root"))
+        for ready in self._watching.values():
+            ready.wait(timeout=10)
+        self._dirty.clear()  # what the watchers saw so far, the first build reads anyway
         self.rebuild()
-        for target, name in (
-            (httpd.serve_forever, "mend-http"),
-            (self._builder, "mend-build"),
-            (self._watch_folders, "mend-watch"),
-            (self._watch_workspace, "mend-watch-root"),
-        ):
+        self._spawn((httpd.serve_forever, "mend-http"), (self._builder, "mend-build"))
+        return self.url
+
+    def _spawn(self, *targets: tuple[Callable[[], None], str]) -> None:
+        for target, name in targets:
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
-        for ready in self._watching.values():
-            ready.wait(timeout=10)
-        return self.url
 
     def close(self) -> None:
         """Stop serving, watching and building; end open event streams."""
@@ -318,7 +324,8 @@ class Preview:
         with self._changed:
             self._changed.notify_all()
         if self._httpd is not None:
-            if self._threads:  # shutdown() waits for serve_forever(): only once it runs
+            # shutdown() waits for serve_forever(): call it only once that runs.
+            if any(t.name == "mend-http" for t in self._threads):
                 self._httpd.shutdown()
             self._httpd.server_close()
         for thread in self._threads:

@@ -190,6 +190,48 @@ def test_a_new_case_file_is_built(preview, ws):
     assert reports[0].skipped >= 7  # the example case's files, not even rendered
 
 
+def test_an_edit_made_during_the_first_build_is_rebuilt(ws, monkeypatch):
+    """The watchers are armed before the first build, so a save made while it runs counts.
+
+    The first build is held after it has read the case (as a long build on
+    a big workspace would still be writing), the case is edited meanwhile,
+    and then the build is let go: the edit must reach the output.
+    """
+    import generator.serve as serve_module
+
+    real_build = serve_module.build
+    first_read, release = threading.Event(), threading.Event()
+
+    def held_first_build(*args, **kwargs):
+        report = real_build(*args, **kwargs)
+        if not first_read.is_set():
+            first_read.set()
+            assert release.wait(timeout=30)
+        return report
+
+    monkeypatch.setattr(serve_module, "build", held_first_build)
+    messages: list[str] = []
+    preview = Preview(ws, port=0, today=TODAY, echo=lambda m, _err: messages.append(m))
+    starter = threading.Thread(target=preview.start, daemon=True)
+    starter.start()
+    try:
+        assert first_read.wait(timeout=30)
+        plan = ws / "output/example-case/plan.md"
+        assert MILESTONE in plan.read_text(encoding="utf-8")
+        edit(ws / "content/example-case.yaml", MILESTONE, "Audit saved during the first build")
+        release.set()
+        starter.join(timeout=30)
+        assert not starter.is_alive()
+        seen, deadline = preview.state.generation, time.monotonic() + 15
+        while "Audit saved during the first build" not in plan.read_text(encoding="utf-8"):
+            remaining = deadline - time.monotonic()
+            assert remaining > 0, f"the edit was never rebuilt: {messages}"
+            seen = preview.wait_for_change(seen, min(remaining, 1.0))
+    finally:
+        release.set()
+        preview.close()
+
+
 def test_errors_go_to_the_pages_they_concern():
     state = State(3, general=[], cases={"acme": ["content/acme.yaml:4: title: missing"]})
     assert state.errors_for("/acme/plan.html") == ["content/acme.yaml:4: title: missing"]
