@@ -17,7 +17,31 @@ from typing import Any
 
 import click
 
+from .errors import escape_controls
+
 ALL_FORMATS = ("md", "html", "pdf", "eml", "ics")
+
+
+def say(message: object = "", *, fg: str | None = None, err: bool = False) -> None:
+    """Print one message: the only way this module writes to the terminal.
+
+    Messages quote what case files, templates and emails hold, which is
+    other people's text: every control character in it is shown as an
+    escape here, at the one edge every message passes through (see
+    :func:`generator.errors.escape_controls`), so no message can forget.
+    """
+    click.secho(escape_controls(str(message)), fg=fg, err=err)
+
+
+class _Group(click.Group):
+    """mend's command group: click's own errors are escaped like every message."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as exc:
+            exc.message = escape_controls(exc.message)
+            raise
 
 
 class DateType(click.ParamType):
@@ -114,18 +138,18 @@ def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def _print_warnings(warnings: Sequence[object]) -> None:
     for warning in warnings:
-        click.secho(str(warning), fg="yellow", err=True)
+        say(str(warning), fg="yellow", err=True)
 
 
 def _finish(report: Any, out: Path | None, workspace: Path, quiet: bool = False) -> None:
     """Print what a build did and exit 1 if anything failed."""
     _print_warnings(report.warnings)
     for failure in report.failed:
-        click.secho(f"error: {failure}", fg="red", err=True)
+        say(f"error: {failure}", fg="red", err=True)
     if not quiet or report.failed:
         target = out or workspace / "output"
         removed = f", {len(report.removed)} removed" if report.removed else ""
-        click.echo(
+        say(
             f"{len(report.written)} written, {report.skipped + len(report.unchanged)} skipped "
             f"(unchanged){removed}, {len(report.failed)} failed in {report.seconds:.2f}s -> {target}"
         )
@@ -157,7 +181,9 @@ def _run_build(quiet: bool, **kwargs: Any) -> Any:
             bar.__exit__(None, None, None)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.version_option(package_name="mend", prog_name="mend")
 def main() -> None:
     """mend: documents for winning back a client's trust.
@@ -191,12 +217,12 @@ def check(cases: tuple[str, ...], strict: bool, workspace: Path, today: date) ->
     _print_warnings(f"warning: {w}" for w in result.warnings)
     notes = [note for cf in result.cases for note in coach(cf, today)]
     for note in notes:
-        click.secho(f"coach: {note}", fg="cyan", err=True)
+        say(f"coach: {note}", fg="cyan", err=True)
     for error in result.errors:
         for problem in error.problems:
-            click.secho(f"error: {problem}", fg="red", err=True)
+            say(f"error: {problem}", fg="red", err=True)
     valid, invalid = len(result.cases), len(result.errors)
-    click.echo(
+    say(
         f"{valid} valid, {invalid} invalid, {len(result.warnings)} warnings, "
         f"{len(notes)} coaching note{'s' if len(notes) != 1 else ''}"
     )
@@ -223,8 +249,8 @@ def init(directory: Path, today: date | None) -> None:
     from .scaffold import init as make_workspace
 
     for path in make_workspace(directory, today=today or date.today()):
-        click.echo(f"wrote {path}")
-    click.echo(
+        say(f"wrote {path}")
+    say(
         f"Next: cd {directory}, read content/example-case.yaml, run `mend build` "
         "(or `mend serve`), and start your own case with `mend new`."
     )
@@ -261,11 +287,11 @@ def new(case_id: str | None, source: str | None, workspace: Path, today: date) -
 
     ws = Workspace.open(workspace)
     written = new_case(ws, today=today, case_id=case_id, source=source)
-    click.echo(f"\nwrote {written.display}")
+    say(f"\nwrote {written.display}")
     _print_warnings(f"warning: {w}" for w in written.warnings)
     for note in written.notes:
-        click.secho(f"coach: {note}", fg="cyan", err=True)
-    click.echo(
+        say(f"coach: {note}", fg="cyan", err=True)
+    say(
         f"Next: `mend check {written.path.stem}`, then `mend build` "
         "(or `mend serve` to see the documents as you edit)."
     )
@@ -336,9 +362,9 @@ def serve(
 
     def echo(message: str, error: bool) -> None:
         if error:
-            click.secho(message, fg="red" if message.startswith("error") else "yellow", err=True)
+            say(message, fg="red" if message.startswith("error") else "yellow", err=True)
         else:
-            click.echo(message)
+            say(message)
 
     run_server(
         Preview(workspace, port=port, out=out, formats=formats, today=today, jobs=jobs, echo=echo)
@@ -486,7 +512,7 @@ def keygen(name: str, out: Path, email: str | None, passphrase_env: str | None) 
     from .signing import keygen as make_key
 
     make_key(name, out, passphrase=_passphrase(passphrase_env), email=email)
-    click.echo(
+    say(
         f"wrote {out} (private key and certificate) and {certificate_path(out)} (certificate to share)"
     )
 
@@ -550,7 +576,7 @@ def sign(
         raise MendError("give either --out or --in-place, not both")
     target = pdf if in_place else out or pdf.with_name(f"{pdf.stem}-signed{pdf.suffix}")
     signed = sign_pdf(pdf, key, passphrase=_passphrase(passphrase_env), field=field, out=target)
-    click.echo(f"signed {signed} -> {target}")
+    say(f"signed {signed} -> {target}")
 
 
 @main.command()
@@ -573,10 +599,10 @@ def verify(pdf: Path, trust: tuple[Path, ...], require_signed: bool) -> None:
     from .signing import format_report, verify_pdf
 
     report = verify_pdf(pdf, trust=trust)
-    click.echo(format_report(report, Path.cwd()))
+    say(format_report(report, Path.cwd()))
     unsigned = [f.name for f in report.fields if not f.signed]
     if require_signed and unsigned:
-        click.secho(f"not signed yet: {', '.join(unsigned)}", fg="red", err=True)
+        say(f"not signed yet: {', '.join(unsigned)}", fg="red", err=True)
         sys.exit(1)
     if not report.ok:
         sys.exit(1)
@@ -618,25 +644,25 @@ def send(messages: tuple[Path, ...], workspace: Path, dry_run: bool) -> None:
     if dry_run:
         outgoing = [read_message(path) for path in messages]
         for item in outgoing:
-            click.echo(str(item.path))
+            say(str(item.path))
             for field in ("From", "To", "Cc", "Bcc", "Subject"):
                 if item.message[field] is not None:
-                    click.echo(f"  {field + ':':<9}{item.message[field]}")
-            click.echo(f"  {'Recipients:'} {', '.join(item.recipients)}")
+                    say(f"  {field + ':':<9}{item.message[field]}")
+            say(f"  {'Recipients:'} {', '.join(item.recipients)}")
         total = sum(len(item.recipients) for item in outgoing)
-        click.echo(f"dry run: nothing sent ({len(outgoing)} messages, {total} recipients)")
+        say(f"dry run: nothing sent ({len(outgoing)} messages, {total} recipients)")
         return
     results = send_messages(messages, load_config(workspace).smtp)
     for result in results:
         if result.ok:
-            click.echo(f"sent    {result.path.name} -> {result.recipient}: {result.detail}")
+            say(f"sent    {result.path.name} -> {result.recipient}: {result.detail}")
         else:
-            click.secho(
+            say(
                 f"refused {result.path.name} -> {result.recipient}: {result.detail}",
                 fg="red",
             )
     failed = sum(not r.ok for r in results)
-    click.echo(f"{len(results) - failed} delivered, {failed} failed")
+    say(f"{len(results) - failed} delivered, {failed} failed")
     if failed:
         raise SendError(f"{failed} of {len(results)} recipients did not receive their message")
 
@@ -754,18 +780,16 @@ def _describe_added(added: Any) -> str:
 
 def _report_log(result: Any, ws: Any) -> None:
     for action in result.already_done:
-        click.echo(f"action {action.number} was already done: {action.text}")
+        say(f"action {action.number} was already done: {action.text}")
     if not result.written:
-        click.echo(f"{result.display}: nothing new to record, the file is unchanged")
+        say(f"{result.display}: nothing new to record, the file is unchanged")
         return
     if result.meeting is not None:
         verb = "added the meeting of" if result.created else "updated the meeting of"
-        click.echo(
-            f"{result.display}: {verb} {result.meeting.isoformat()}{_describe_added(result.added)}"
-        )
+        say(f"{result.display}: {verb} {result.meeting.isoformat()}{_describe_added(result.added)}")
     for action in result.closed:
-        click.echo(f"{result.display}: action {action.number} done: {action.text}")
-    click.echo(f"previous version kept as {ws.display(result.backup)}")
+        say(f"{result.display}: action {action.number} done: {action.text}")
+    say(f"previous version kept as {ws.display(result.backup)}")
     _print_warnings(f"warning: {w}" for w in result.warnings)
 
 
@@ -928,9 +952,9 @@ def log(
         )
         numbered = number_actions(casefile.case)
         if not numbered:
-            click.echo(f"{display}: no actions yet")
+            say(f"{display}: no actions yet")
         for action in numbered:
-            click.echo(describe_action(action, today))
+            say(describe_action(action, today))
         return
 
     if edit:
@@ -944,7 +968,7 @@ def log(
         while True:
             edited = click.edit(text, extension=".yaml", require_save=True)
             if edited is None:
-                click.echo("nothing logged: the editor was closed without saving")
+                say("nothing logged: the editor was closed without saving")
                 return
             try:
                 result = apply_snippet(path, entry.date, edited, **options)
@@ -956,7 +980,7 @@ def log(
                 if not sys.stdin.isatty() or not click.confirm(
                     "Edit the meeting again?", default=True
                 ):
-                    click.echo(f"nothing logged: {display} is unchanged", err=True)
+                    say(f"nothing logged: {display} is unchanged", err=True)
                     sys.exit(1)
                 text = edited
         _report_log(result, ws)

@@ -7,10 +7,38 @@ at its edge, never a traceback (the way MkDocs' ``exceptions.py`` does).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import click
+
+#: Characters a terminal acts on instead of showing: C0 controls (but the
+#: line feed, which :func:`escape_controls` decides on), DEL, C1 controls,
+#: the Unicode line and paragraph separators, and the bidi embeddings,
+#: overrides and isolates that reorder what a line appears to say.
+_UNSAFE_RE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\t": "\\t", "\r": "\\r", "\n": "\\n"}
+
+
+def _visible(match: re.Match[str]) -> str:
+    char = match[0]
+    code = ord(char)
+    return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def escape_controls(text: str, *, keep_newlines: bool = True) -> str:
+    """``text`` with every character a terminal would act on shown as an escape.
+
+    A case file is someone else's text: ``due: "\\e]0;pwned\\a"`` is a YAML
+    escape for ESC and BEL, and echoed raw in an error it would retitle the
+    terminal (or worse). Each such character becomes ``\\x1b``, ``\\u202e``,
+    ``\\t``...; a backslash is left as it is, so escaping twice changes
+    nothing. Line feeds are kept unless ``keep_newlines`` is false: a
+    :class:`Problem` is one line, a whole message may be several.
+    """
+    escaped = _UNSAFE_RE.sub(_visible, text)
+    return escaped if keep_newlines else escaped.replace("\n", "\\n")
 
 
 class MendError(click.ClickException):
@@ -19,7 +47,7 @@ class MendError(click.ClickException):
     exit_code = 1
 
     def show(self, file=None) -> None:  # noqa: D102 - click API
-        click.echo(f"Error: {self.format_message()}", file=file, err=True)
+        click.echo(escape_controls(f"Error: {self.format_message()}"), file=file, err=True)
 
 
 @dataclass(frozen=True)
@@ -33,7 +61,8 @@ class Problem:
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
-        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        text = f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        return escape_controls(text, keep_newlines=False)
 
 
 class CaseError(MendError):
@@ -48,7 +77,7 @@ class CaseError(MendError):
 
     def show(self, file=None) -> None:
         for problem in self.problems:
-            click.echo(f"error: {problem}", file=file, err=True)
+            click.echo(f"error: {problem}", file=file, err=True)  # str() escapes
 
 
 class ConfigError(MendError):

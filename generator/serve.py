@@ -56,7 +56,7 @@ from urllib.parse import quote, unquote, urlsplit
 from .build import CASE_SUFFIXES, BuildReport, Workspace, _declared_id, build
 from .cache import Manifest
 from .config import CONFIG_NAME
-from .errors import CaseError, MendError
+from .errors import CaseError, MendError, escape_controls
 
 #: Where the page's script listens for new builds.
 EVENTS_PATH = "/__mend__/events"
@@ -127,7 +127,7 @@ class Preview:
         self.today = today  # None: the real date at each build, for a server left running
         self.jobs = jobs
         self.port = port
-        self.echo = echo
+        self._echo = echo
         self.state = State()
         #: The latest builds that ran to their end: what each rendered and skipped.
         self.reports: deque[BuildReport] = deque(maxlen=50)
@@ -140,6 +140,10 @@ class Preview:
         #: ``start()`` returns is never missed.
         self._watching = {"folders": threading.Event(), "workspace": threading.Event()}
         self._httpd: ThreadingHTTPServer | None = None
+
+    def echo(self, message: str, error: bool) -> None:
+        """Log one line: the server's one way out, where case text is escaped."""
+        self._echo(escape_controls(message), error)
 
     # -- building ---------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ generated here.
 from __future__ import annotations
 
 import hashlib
+import re
 import subprocess
 import sys
 import time
@@ -269,3 +270,64 @@ def test_yaml_11_traps_in_text_fields_keep_the_text_written(tmp_path: Path) -> N
     plan = (ws / "output" / "traps" / "plan.md").read_text(encoding="utf-8")
     assert plan.startswith("# Recovery plan: no\n") and "2026-11-24 and" in plan
     assert "10:00" in plan and "- 1\\_000\n" in plan
+
+
+# -- what reaches the terminal ------------------------------------------------------------
+
+#: What a terminal acts on: C0 controls but the line feed, DEL, C1 controls, the
+#: line and paragraph separators, and bidi embeddings, overrides and isolates.
+RAW_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def test_control_characters_in_a_case_never_reach_the_terminal_raw(tmp_path: Path) -> None:
+    """Errors, warnings, coaching notes and build report lines show them as escapes.
+
+    The file's own name holds ESC ] 0 ; ... BEL (retitles an xterm); an
+    attendee holds a C1 CSI and a right-to-left override, which YAML allows
+    as escapes in double quotes and a text field lets through: the warning
+    about an unknown person quotes the name.
+    """
+    name = "harbour\x1b]0;pwned\x07.yaml"
+    text = BASE_CASE.replace(
+        "    kind: kickoff\n", '    kind: kickoff\n    attendees: ["Mo\\x9b31m \\u202eByrne"]\n'
+    )
+    ws = workspace_with(tmp_path, name, ("id: harbour\n" + text).encode())
+    broken = BASE_CASE.replace("      due: 2027-01-15", '      due: "\\u2066\\e[2J2027"')
+    (ws / "content" / "other\u202e.yaml").write_text("id: other\n" + broken, encoding="utf-8")
+    today = TODAY.isoformat()
+    check = run("check", "--workspace", ws, "--today", today)
+    build = run("build", "--workspace", ws, "--today", today, "--format", "md")
+    for result in (check, build):
+        assert result.exit_code == 1
+        assert not RAW_CONTROL.search(result.output), repr(result.output)
+    shown = "content/harbour\\x1b]0;pwned\\x07.yaml:"
+    assert (
+        f'warning: {shown}39: meetings[0].attendees[0]: unknown person "Mo\\x9b31m \\u202eByrne"'
+        in check.stderr
+    )
+    assert f"coach: {shown}" in check.stderr
+    assert (
+        'error: content/other\\u202e.yaml:27: plan.milestones[1].due: not a date: "\\u2066\\x1b[2J2027"'
+        in build.stderr
+    )
+    assert ", 1 failed in " in build.stdout  # the other case built: the report line
+
+
+def test_every_message_of_the_cli_goes_through_the_escaping_edge() -> None:
+    """cli.py prints only through ``say`` (and serve logs through ``Preview.echo``)."""
+    import ast
+
+    import generator.cli
+    import generator.serve
+
+    for module, allowed in ((generator.cli, {"say"}), (generator.serve, {"_plain_echo"})):
+        tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+        for func in ast.walk(tree):
+            if not isinstance(func, ast.FunctionDef) or func.name in allowed:
+                continue
+            for node in ast.walk(func):
+                if isinstance(node, ast.Call):
+                    callee = ast.unparse(node.func)
+                    assert callee not in {"click.echo", "click.secho", "print"}, (
+                        f"{module.__name__}.{func.name} prints with {callee}, not through the edge"
+                    )

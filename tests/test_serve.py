@@ -232,6 +232,20 @@ def test_an_edit_made_during_the_first_build_is_rebuilt(ws, monkeypatch):
         preview.close()
 
 
+def test_the_log_shows_control_characters_of_a_case_as_escapes(preview, ws):
+    """A warning quoting a name that holds a C1 CSI and a bidi override shows escapes."""
+    seen = preview.state.generation
+    edit(
+        ws / "content/example-case.yaml",
+        "    attendees: [Joe Amadi,",
+        '    attendees: ["Eve\\x9b2J\\u202e", Joe Amadi,',
+    )
+    seen = next_generation(preview, seen)
+    logged = "\n".join(preview.messages)  # type: ignore[attr-defined]
+    assert 'unknown person "Eve\\x9b2J\\u202e"' in logged
+    assert "\x9b" not in logged and "\u202e" not in logged
+
+
 def test_errors_go_to_the_pages_they_concern():
     state = State(3, general=[], cases={"acme": ["content/acme.yaml:4: title: missing"]})
     assert state.errors_for("/acme/plan.html") == ["content/acme.yaml:4: title: missing"]
