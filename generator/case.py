@@ -398,6 +398,9 @@ class _Reader:
                 )
                 continue
             key = key_node.value
+            if key == "":
+                self.problems.append((path, line, EMPTY_KEY_MESSAGE))
+                continue
             if key == "<<" and key_node.tag == "tag:yaml.org,2002:merge":
                 self.problems.append((path, line, "YAML merge keys (<<) are not supported"))
                 continue
@@ -783,6 +786,9 @@ def _explain_syntax_error(exc: yaml.MarkedYAMLError, lines: list[str]) -> tuple[
             "a backslash in double quotes starts an escape such as \\n; write \\\\ for a "
             "backslash, or use single quotes" + here
         )
+    explained = _explain_libyaml(exc, lines, problem, context, source, mark.column)
+    if explained is not None:
+        return explained
     if "flow sequence" in context or "flow mapping" in context:
         opening = "[" if "sequence" in context else "{"
         closing = "]" if opening == "[" else "}"
@@ -806,7 +812,155 @@ def _explain_syntax_error(exc: yaml.MarkedYAMLError, lines: list[str]) -> tuple[
         return mark.line + 1, (
             "this line does not line up with the lines above it: check its indentation" + here
         )
-    return mark.line + 1, f"{problem} ({context})" if context else problem
+    return mark.line + 1, f"this line is not YAML mend can read (the parser says: {problem})"
+
+
+#: A token of YAML syntax at the start of a text: an anchor, alias or tag.
+_TOKEN_RE = re.compile(r"[&*!][^\s,\[\]{}]*")
+#: A line that looks like a key with no space after its colon (``title:#x``).
+_KEY_WITHOUT_SPACE_RE = re.compile(r"^\s*(?:-\s+)?[^\s:#'\"\[{&*!|>%@`-][^\s:]*:[^\s:]")
+EMPTY_KEY_MESSAGE = "an empty key: write the field's name before the `:`"
+
+
+def _token(text: str) -> str:
+    match = _TOKEN_RE.match(text)
+    return match[0] if match else text[:1]
+
+
+def _previous_line(lines: list[str], line: int) -> int | None:
+    """The last line (0-based) before ``line`` that holds more than a comment."""
+    for number in range(min(line, len(lines)) - 1, -1, -1):
+        stripped = lines[number].strip()
+        if stripped and not stripped.startswith("#"):
+            return number
+    return None
+
+
+def _explain_libyaml(
+    exc: yaml.MarkedYAMLError,
+    lines: list[str],
+    problem: str,
+    context: str,
+    source: str,
+    column: int,
+) -> tuple[int, str] | None:
+    """Plain sentences for libyaml's terse messages, or None to fall through.
+
+    Each branch is a mistake reproduced with a small file in
+    ``tests/corpus/broken/``: the message says what to change, at the line
+    to change, instead of libyaml's own words ("found duplicate anchor;
+    first occurrence", "did not find expected node content").
+    """
+    assert exc.problem_mark is not None
+    line = exc.problem_mark.line + 1
+    opened = exc.context_mark.line + 1 if exc.context_mark else line
+    ahead = source[column:]
+    char = ahead[:1]
+    before = source[:column].rstrip()
+    if "duplicate anchor" in context:
+        return line, (
+            f"the anchor `{_token(ahead)}` is defined a second time (first on line {opened}): "
+            "give each anchor its own name"
+        )
+    if problem == "found incompatible YAML document":
+        return line, (
+            f"`{source.strip()}` asks for a YAML version mend cannot read: remove the line "
+            "(a case file needs no `%YAML` line)"
+        )
+    if problem.startswith("found duplicate %"):
+        return line, f"a second `{problem.split()[2]}` line: remove it (a file declares it once)"
+    if "directive" in context:
+        return opened, (
+            f"`{source.strip()}` is not a YAML directive mend can read: remove the line, or "
+            "put text that starts with `%` in quotes"
+        )
+    if "tag" in context or problem == "found undefined tag handle":
+        text = lines[opened - 1] if opened <= len(lines) else source
+        start = exc.context_mark.column if exc.context_mark else column
+        return opened, (
+            f"YAML tags such as `{_token(text[start:])}` are not supported: "
+            "write the value as plain text"
+        )
+    if "block scalar" in context:
+        if "indentation indicator equal to 0" in problem:
+            return line, (
+                "the indentation digit after `|` or `>` must be 1 to 9, not 0: write `|` "
+                "alone and indent the text on the lines below it"
+            )
+        return line, (
+            "after `|` or `>` the text starts on the next line, indented; on this line only "
+            "`+`, `-`, an indentation digit (1 to 9) or a comment may follow it"
+        )
+    if "while scanning an anchor" in context or "while scanning an alias" in context:
+        sign = "&" if "anchor" in context else "*"
+        kind = "an anchor" if sign == "&" else "an alias"
+        return line, (
+            f"`{sign}` starts {kind} and must be followed by its name; "
+            f"a text that starts with `{sign}` must be in quotes"
+        )
+    if problem == "did not find expected node content":
+        if char == ",":
+            return line, "an empty item between two commas: remove one comma"
+        if char == "-":
+            return line, (
+                "a `-` cannot start an item inside `[...]`: separate the items with commas, "
+                "or put the text in quotes"
+            )
+        return line, f"a value is missing before `{char}`: write one, or put the text in quotes"
+    if problem == "did not find expected <document start>":
+        target = line if source.strip() else (_previous_line(lines, line - 1) or 0) + 1
+        return target, (
+            "something follows the end of the document (`...` or a `%` line): "
+            "remove it, or put the text in quotes"
+        )
+    if problem == "could not find expected ':'":
+        return opened, (
+            "this line has no `:`: a field is written `key: value`, and a text that "
+            "continues the line above must be indented under it"
+        )
+    if problem.startswith("mapping values are not allowed"):
+        above = _previous_line(lines, line - 1)
+        text = lines[above] if above is not None else ""
+        if above is not None and re.match(r"^\s*-[^\s-]", text):
+            return above + 1, (
+                f"`{text.strip().split(':')[0]}:` needs a space after the `-` to start a list "
+                "item (`- name: ...`)"
+            )
+        if above is not None and _KEY_WITHOUT_SPACE_RE.match(text) and ": " not in text:
+            return above + 1, (
+                f"`{text.strip()}` is read as one text, not a field: put a space after the "
+                f"colon (`{text.strip().split(':')[0]}: ...`)"
+            )
+        return None
+    if not problem.startswith("did not find expected key"):
+        return None
+    if source.lstrip().startswith(":"):
+        return line, EMPTY_KEY_MESSAGE
+    if char in "]}" and char:
+        return line, f"a `{char}` that closes nothing: remove it, or put the text in quotes"
+    if char == "-" and not before:
+        return line, (
+            "a list item (`- ...`) where a field was expected: a list is the value of a key, "
+            "written under it (`heard:` then `  - ...`)"
+        )
+    previous = before.split()[-1] if before.split() else ""
+    if char in "&!*" and previous[:1] in "&!" and previous:
+        if char == "*":
+            return line, (
+                f"an alias (`{_token(ahead)}`) cannot have a tag or anchor of its own: "
+                f"remove `{previous}`"
+            )
+        if char == "&" and previous.startswith("&"):
+            return line, f"a value with two anchors (`{previous}` and `{_token(ahead)}`): keep one"
+        return line, (
+            f"YAML tags such as `{_token(ahead) if char == '!' else previous}` are not "
+            "supported: write the value as plain text"
+        )
+    if before.endswith(('"', "'")) and char:
+        return line, (
+            "text after the closing quote: put all of the text inside the quotes, or none of it"
+        )
+    return None
 
 
 def _too_deep(display: str, line: int) -> CaseError:
