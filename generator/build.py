@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import stat
 import time as _time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -70,6 +71,25 @@ class Workspace:
             if p.suffix in CASE_SUFFIXES and p.is_file() and not p.name.startswith(".")
         )
 
+    def content_problems(self) -> list[Problem]:
+        """What in ``content/`` is named like a case but is no file to read, as errors.
+
+        A folder named ``x.yaml``, a symbolic link to nothing, a named pipe:
+        skipping them in silence would leave a user wondering where a case
+        went. Only ``lstat``/``stat`` look at them, never ``open``: opening a
+        FIFO would block until someone writes to it.
+        """
+        if not self.content.is_dir():
+            return []
+        problems = []
+        for path in sorted(self.content.iterdir()):
+            if path.suffix not in CASE_SUFFIXES or path.name.startswith("."):
+                continue
+            what = _not_a_case_file(path)
+            if what is not None:
+                problems.append(Problem(self.display(path), None, "", f"{what}, not a case file"))
+        return problems
+
     def display(self, path: Path) -> str:
         """A path as the user knows it: relative to the workspace when inside it."""
         if path.is_absolute() and path.parts[: len(self.root.parts)] == self.root.parts:
@@ -102,6 +122,25 @@ class Workspace:
             default_timezone=self.config.timezone,
             raw=raw,
         )
+
+
+def _not_a_case_file(path: Path) -> str | None:
+    """What ``path`` is when it is not a regular file (through links), else None."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return f"a symbolic link to {os.readlink(path)}, which does not exist"
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror})"
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a device"
 
 
 def _declared_id(path: Path) -> str | None:
@@ -421,6 +460,8 @@ def build(
     manifest = Manifest.load(out)  # a new base (settings, version) changes every key
     paths = [workspace.resolve_case(c) for c in cases] if cases else workspace.case_paths()
     report = BuildReport()
+    if not cases:
+        report.failed.extend(str(p) for p in workspace.content_problems())
 
     _init_worker(job)
     assert _worker is not None

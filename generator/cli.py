@@ -208,12 +208,15 @@ def check(cases: tuple[str, ...], strict: bool, workspace: Path, today: date) ->
     """
     from .build import Workspace, load_cases
     from .coach import coach
+    from .errors import CaseError
 
     ws = Workspace.open(workspace)
     paths = [ws.resolve_case(c) for c in cases] if cases else ws.case_paths()
-    if not paths:
+    not_cases = [] if cases else ws.content_problems()
+    if not paths and not not_cases:
         raise click.ClickException(f"no case files in {ws.display(ws.content)}/")
     result = load_cases(ws, paths, today)
+    result.errors[:0] = [CaseError([problem]) for problem in not_cases]
     _print_warnings(f"warning: {w}" for w in result.warnings)
     notes = [note for cf in result.cases for note in coach(cf, today)]
     for note in notes:

@@ -199,7 +199,9 @@ class Preview:
             rel = failure.split(":", 1)[0]
             entry = manifest.cases.get(rel)
             path = self.root / rel
-            case_id = entry.id if entry else _declared_id(path) or PurePosixPath(rel).stem
+            # Only a regular file is read for its id: opening a FIFO would block.
+            declared = _declared_id(path) if path.is_file() else None
+            case_id = entry.id if entry else declared or PurePosixPath(rel).stem
             by_case.setdefault(case_id, []).append(failure)
         return by_case
 

@@ -12,6 +12,7 @@ generated here.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import subprocess
 import sys
@@ -331,3 +332,40 @@ def test_every_message_of_the_cli_goes_through_the_escaping_edge() -> None:
                     assert callee not in {"click.echo", "click.secho", "print"}, (
                         f"{module.__name__}.{func.name} prints with {callee}, not through the edge"
                     )
+
+
+# -- what content/ holds that is not a case file -------------------------------------------
+
+
+def test_folders_dangling_links_and_fifos_named_yaml_are_reported(tmp_path: Path) -> None:
+    """Not skipped in silence: each is an error naming the path and what it is.
+
+    Run in subprocesses with a timeout, so that opening the FIFO (which
+    blocks until someone writes to it) fails this test instead of hanging.
+    """
+    ws = workspace_with(tmp_path, "harbour.yaml", BASE_CASE.encode())
+    content = ws / "content"
+    (content / "archive.yaml").mkdir()
+    (content / "gone.yml").symlink_to("moved-away.yaml")
+    os.mkfifo(content / "pipe.yaml")
+    (content / "notes.txt.d").mkdir()  # not named like a case: not a case, not a problem
+    expected = [
+        "error: content/archive.yaml: a folder, not a case file",
+        "error: content/gone.yml: a symbolic link to moved-away.yaml, which does not exist, "
+        "not a case file",
+        "error: content/pipe.yaml: a named pipe (FIFO), not a case file",
+    ]
+    today = TODAY.isoformat()
+    for command in (["check"], ["build", "--format", "md"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "generator.cli", *command, "--workspace", str(ws)]
+            + ["--today", today],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 1, done.stderr
+        errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+        assert errors == expected, done.stderr
+    assert (ws / "output" / "harbour" / "plan.md").is_file()  # the real case still builds
