@@ -164,6 +164,11 @@ class LoadResult:
         return [w for cf in self.cases for w in cf.warnings]
 
 
+def duplicate_id(display: str, line: int | None, case_id: str, other: str) -> Problem:
+    """The one message for two case files with one id: ``check`` and ``build`` share it."""
+    return Problem(display, line, "id", f'case id "{case_id}" is already used by {other}')
+
+
 def load_cases(workspace: Workspace, paths: Iterable[Path], today: date) -> LoadResult:
     """Load every case, collecting errors instead of stopping at the first."""
     result = LoadResult()
@@ -176,14 +181,9 @@ def load_cases(workspace: Workspace, paths: Iterable[Path], today: date) -> Load
             continue
         other = seen.get(casefile.id)
         if other is not None:
+            line = casefile.problem(("id",), "").line
             result.errors.append(
-                CaseError(
-                    [
-                        casefile.problem(
-                            ("id",), f'case id "{casefile.id}" is already used by {other.display}'
-                        )
-                    ]
-                )
+                CaseError([duplicate_id(casefile.display, line, casefile.id, other.display)])
             )
             continue
         seen[casefile.id] = casefile
@@ -281,6 +281,8 @@ class _Result:
     skipped: int = 0
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: Where the case's id is given, for a duplicate id found after rendering.
+    id_line: int | None = None
 
 
 @dataclass
@@ -325,6 +327,7 @@ def _build_one(task: _Task) -> _Result:
         result.problems.append(f"{task.display}: cannot read: {exc.strerror}")
         return result
     result.warnings.extend(f"warning: {w}" for w in casefile.warnings)
+    result.id_line = casefile.problem(("id",), "").line
     case_hash = digest(data)
     today = job.today.isoformat()
     previous = task.previous.outputs if task.previous and not task.force else {}
@@ -495,7 +498,7 @@ def build(
         other = seen_ids.get(result.entry.id)
         if other is not None and other != result.rel:
             report.failed.append(
-                f'{result.rel}:1: id: case id "{result.entry.id}" is already used by {other}'
+                str(duplicate_id(result.rel, result.id_line, result.entry.id, other))
             )
             continue
         seen_ids[result.entry.id] = result.rel

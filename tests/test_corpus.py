@@ -369,3 +369,21 @@ def test_folders_dangling_links_and_fifos_named_yaml_are_reported(tmp_path: Path
         errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
         assert errors == expected, done.stderr
     assert (ws / "output" / "harbour" / "plan.md").is_file()  # the real case still builds
+
+
+def test_a_duplicate_case_id_gets_the_same_line_from_check_and_build(tmp_path: Path) -> None:
+    """The line is where the second file gives the id (line 3 here), in check and build alike.
+
+    Milestone, objective and meeting-date duplicates are corpus files
+    42-44, run through check, build and plan above.
+    """
+    ws = workspace_with(tmp_path, "a.yaml", ("# first\nid: harbour\n" + BASE_CASE).encode())
+    (ws / "content" / "b.yaml").write_text("# copy\n\nid: harbour\n" + BASE_CASE, encoding="utf-8")
+    expected = ['content/b.yaml:3: id: case id "harbour" is already used by content/a.yaml']
+    today = TODAY.isoformat()
+    check = run("check", "--workspace", ws, "--today", today)
+    build = run("build", "--workspace", ws, "--today", today, "--format", "md")
+    again = run("build", "--workspace", ws, "--today", today, "--format", "md")  # a.yaml skipped
+    for result in (check, build, again):
+        assert result.exit_code == 1
+        assert error_lines(result) == expected
