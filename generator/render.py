@@ -8,8 +8,10 @@ of the same name, as MkDocs' ``custom_dir`` does.
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Mapping, Sequence
+import traceback
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime, time
 from functools import lru_cache
 from pathlib import Path
@@ -21,7 +23,7 @@ import nh3
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
-from .errors import TemplateError
+from .errors import TemplateError, display_path
 
 #: What case Markdown may become in HTML: text structure, emphasis, links.
 #: Images are left out: a picture in a client's pasted email could point at a
@@ -221,6 +223,7 @@ class Renderer:
     """
 
     def __init__(self, workspace: Path | None = None, extra_dirs: Sequence[Path] = ()) -> None:
+        self.workspace = workspace
         search = [*extra_dirs]
         if workspace is not None and (workspace / "templates").is_dir():
             search.append(workspace / "templates")
@@ -268,28 +271,82 @@ class Renderer:
         return None
 
     def render(self, name: str, context: Mapping[str, Any]) -> str:
-        """Render one template; turn every Jinja failure into a TemplateError."""
+        """Render one template; turn every Jinja failure into a TemplateError.
+
+        Every message starts with the template's file and line, as the user
+        would open it (``templates/html/plan.html:12``, or the theme's
+        file), found in the traceback Jinja rewrites to template lines.
+        """
         env = self.environment(name)
         try:
             return env.get_template(name).render(context)
         except jinja2.TemplateNotFound as exc:
             raise TemplateError(f"template not found: {exc.name}") from None
         except jinja2.TemplateSyntaxError as exc:
-            raise TemplateError(
-                f"{exc.filename or exc.name}:{exc.lineno}: template syntax error: {exc.message}"
-            ) from None
+            where = self._show(exc.filename, exc.lineno) if exc.filename else f"{exc.name}"
+            raise TemplateError(f"{where}: template syntax error: {exc.message}") from None
         except jinja2.UndefinedError as exc:
-            audience = context.get("audience")
-            hint = (
-                " (a client-facing document cannot use internal fields)"
-                if audience == "client"
-                else ""
-            )
-            raise TemplateError(f"{name}: {exc.message}{hint}") from None
+            where = self._where(exc, name)
+            raise TemplateError(f"{where}: {_undefined_message(exc, context)}") from None
         except TemplateError:
             raise
         except Exception as exc:  # a filter or test in a user's template failed
-            raise TemplateError(f"{name}: {type(exc).__name__}: {exc}") from None
+            where = self._where(exc, name)
+            raise TemplateError(f"{where}: {type(exc).__name__}: {exc}") from None
+
+    def _where(self, exc: BaseException, name: str) -> str:
+        """``file:line`` of the innermost template frame of ``exc``'s traceback."""
+        folders = [str(folder.resolve()) for folder in self.search_path]
+        for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+            try:
+                resolved = str(Path(frame.filename).resolve())
+            except (OSError, ValueError):
+                continue
+            if any(resolved.startswith(folder.rstrip("/") + "/") for folder in folders):
+                return self._show(frame.filename, frame.lineno)
+        path = self.source_path(name)
+        return self._show(str(path), None) if path else name
+
+    def _show(self, filename: str, line: int | None) -> str:
+        shown = display_path(Path(filename), self.workspace)
+        return shown if line is None else f"{shown}:{line}"
+
+
+_UNDEFINED_RE = re.compile(r"has no attribute '([^']*)'|^'([^']*)' is undefined")
+
+
+def _undefined_message(exc: jinja2.UndefinedError, context: Mapping[str, Any]) -> str:
+    """An internal field is the audience rule; anything else is an unknown name.
+
+    The last names of the case's internal fields: a template that reaches
+    for one in a client document was refused it on purpose, not misspelt.
+    """
+    from .case import INTERNAL_FIELDS  # the models load only when a template fails
+
+    match = _UNDEFINED_RE.search(exc.message or "")
+    if match is None:
+        return exc.message or "undefined value"
+    name = match[1] if match[1] is not None else match[2]
+    if name in {path[-1] for path in INTERNAL_FIELDS}:
+        return (
+            f"`{name}` is an internal field: a client-facing document cannot use "
+            "internal fields (they appear only in internal/ documents)"
+        )
+    close = difflib.get_close_matches(name, sorted(set(_names_in(context))), n=1, cutoff=0.7)
+    return f"unknown name `{name}`" + (f" (did you mean `{close[0]}`?)" if close else "")
+
+
+def _names_in(value: Any, depth: int = 0) -> Iterator[str]:
+    """Every key a template could name in its context, for "did you mean"."""
+    if depth > 6:
+        return
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if isinstance(key, str):
+                yield key
+                yield from _names_in(item, depth + 1)
+    elif isinstance(value, list | tuple) and value:
+        yield from _names_in(value[0], depth + 1)
 
 
 def _same(a: Path, b: Path) -> bool:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from generator.build import build
+from generator.errors import TemplateError
 from generator.render import Renderer, markdown_to_html, sanitize_markdown, theme_dir
 
 from .conftest import FULL_CASE, TODAY, make_workspace
@@ -94,3 +97,66 @@ def test_markdown_fields_stay_markdown_and_text_fields_are_escaped_in_md(tmp_pat
         "We agreed a *weekly* rhythm." in plan
     )  # meetings[].summary: Markdown in a list of models
     assert r"- Weekly check-ins, \*not\* daily" in plan  # meetings[].decisions: text
+
+
+# -- template errors: the file and line to fix, and what is wrong -------------------------
+
+
+def plan_failure(tmp_path, templates):
+    ws = make_workspace(tmp_path / "ws", {"acme.yaml": FULL_CASE}, templates=templates)
+    report = build(ws, today=TODAY, formats=("html",), kinds=("plan",))
+    assert not report.ok and not (ws / "output" / "acme" / "plan.html").exists()
+    return report.failed
+
+
+def test_a_misspelt_name_is_an_unknown_name_at_its_file_and_line(tmp_path):
+    """Not blamed on the audience rule: `titel` is no internal field, just a typo."""
+    failed = plan_failure(tmp_path, {"html/plan.html": "<h1>\n  {{ case.titel }}\n</h1>"})
+    assert failed == [
+        "content/acme.yaml: templates/html/plan.html:2: unknown name `titel` "
+        "(did you mean `title`?)"
+    ]
+
+
+def test_an_unknown_top_level_name_in_an_included_file_names_that_file(tmp_path):
+    failed = plan_failure(
+        tmp_path,
+        {
+            "html/plan.html": "{% include 'html/part.html' %}",
+            "html/part.html": "<p>one</p>\n<p>two</p>\n{{ milestnes }}\n",
+        },
+    )
+    assert failed == [
+        "content/acme.yaml: templates/html/part.html:3: unknown name `milestnes` "
+        "(did you mean `milestones`?)"
+    ]
+
+
+def test_an_internal_field_in_a_client_document_is_the_audience_rule(tmp_path):
+    failed = plan_failure(tmp_path, {"html/plan.html": "<p>{{ case.listening.unsaid }}</p>"})
+    assert failed == [
+        "content/acme.yaml: templates/html/plan.html:1: `listening` is an internal field: a "
+        "client-facing document cannot use internal fields (they appear only in internal/ "
+        "documents)"
+    ]
+
+
+def test_a_syntax_error_names_the_override_relative_to_the_workspace(tmp_path):
+    failed = plan_failure(tmp_path, {"html/plan.html": "<p>\n{% if %}\n</p>"})
+    assert failed == [
+        "content/acme.yaml: templates/html/plan.html:2: template syntax error: "
+        "Expected an expression, got 'end of statement block'"
+    ]
+
+
+def test_an_error_in_a_theme_file_names_the_theme_file_and_line():
+    """A context without `history` fails inside the theme's own plan template."""
+    renderer = Renderer(None)
+    with pytest.raises(TemplateError) as caught:
+        renderer.render("md/plan.md", {"audience": "client"})
+    message = caught.value.format_message()
+    theme_file = str(theme_dir() / "md" / "plan.md")
+    assert message.startswith(theme_file + ":"), message
+    line = int(message[len(theme_file) + 1 :].split(":", 1)[0])
+    assert "history" in (theme_dir() / "md" / "plan.md").read_text().splitlines()[line - 1]
+    assert message.endswith(": unknown name `history`")

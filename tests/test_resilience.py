@@ -220,6 +220,7 @@ def test_naming_an_internal_field_says_why_it_failed(tmp_path: Path) -> None:
     )
     report = build(ws, today=TODAY, formats=("html",), kinds=("plan",))
     assert report.failed == [
-        "content/acme.yaml: html/plan.html: 'dict object' has no attribute 'culture' "
-        "(a client-facing document cannot use internal fields)"
+        "content/acme.yaml: templates/html/plan.html:1: `culture` is an internal field: a "
+        "client-facing document cannot use internal fields (they appear only in internal/ "
+        "documents)"
     ]
