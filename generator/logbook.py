@@ -26,12 +26,14 @@ rewrite anything, use ``--edit``.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import io
 import itertools
 import os
 import re
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from pathlib import Path
@@ -49,6 +51,7 @@ from ruamel.yaml.scalarstring import (
 
 from .case import (
     CaseFile,
+    CaseLoader,
     Meeting,
     compose_case,
     decode_case,
@@ -74,6 +77,25 @@ _COMMENT_RE = re.compile(r"^\s*#")
 _YAML11 = yaml.resolver.Resolver()
 #: libyaml's loader (what mend reads cases with), else PyYAML's own.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """Hold off the cyclic garbage collector while a case's node trees are alive.
+
+    Composing a long case makes a million small objects that hold no cycles
+    to collect; with the collector on, its full passes over them tripled the
+    time of ``mend log`` on a 2,000-meeting case (1.6 s against 4.4 s).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 #: PyYAML's emitter, for its analysis of how a string may be written.
 _ANALYSER = yaml.emitter.Emitter(io.StringIO(), allow_unicode=True)
 
@@ -979,8 +1001,16 @@ class _Editor:
                 out[splice.start - 1] += newline
             out[splice.start : splice.stop] = [line + newline for line in splice.lines]
         text = "".join(out)
-        self.parsed = parse_yaml(text, f"{self.source.display} (not written)")
-        if self.parsed[0] != self.expected:
+        # Composed directly, not through compose_case: the file passed its
+        # checks (nesting, one document) when it was read, and the lines
+        # added are one meeting's. Its nesting walk cost 0.2 s of a 2,000-meeting case.
+        try:
+            root = yaml.compose(text, Loader=CaseLoader)
+        except yaml.YAMLError:
+            root = None
+        if isinstance(root, yaml.MappingNode):
+            self.parsed = read_node(root, f"{self.source.display} (not written)")
+        if self.parsed is None or self.parsed[0] != self.expected:
             raise MendError(
                 f"mend log could not edit {self.source.display} safely (the edited file does "
                 "not read back as intended); nothing was written. Use --edit or edit the file "
@@ -1105,6 +1135,7 @@ def _write(
     result.backup = backup
 
 
+@_no_gc()
 def log(
     path: Path,
     *,
@@ -1217,6 +1248,7 @@ SNIPPET_HEADER = """\
 """
 
 
+@_no_gc()
 def meeting_snippet(
     path: Path,
     day: date,
@@ -1304,6 +1336,7 @@ def _snippet_error(exc: RuamelError, text: str, body: str) -> str:
     return f"the edited meeting, line {header_lines + mark.line}: {reason}"
 
 
+@_no_gc()
 def apply_snippet(
     path: Path,
     day: date,
