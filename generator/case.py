@@ -979,6 +979,31 @@ def parse_yaml(text: str, display: str) -> tuple[Any, dict[Path_, int], list[Pro
     return read_node(compose_case(text, display), display)
 
 
+#: libyaml's loader where PyYAML has it, else PyYAML's own.
+_BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_NULLS = frozenset(("", "~", "null", "Null", "NULL"))
+
+
+class CaseLoader(_BASE_LOADER):  # type: ignore[misc, valid-type]
+    """libyaml's loader with a resolver that only tells null, ``<<`` and ``=`` apart.
+
+    mend reads every scalar as its text (:func:`read_node`) and looks at a
+    plain scalar's resolved type only to find those three (and pydantic
+    types the text); PyYAML's resolver, in Python, ran the regular
+    expressions of every type on each scalar: 0.2 s of the 0.5 s that
+    composing a 2,000-meeting case took.
+    """
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode and implicit[0]:
+            if value in _NULLS:
+                return "tag:yaml.org,2002:null"
+            if value in ("<<", "="):
+                return "tag:yaml.org,2002:merge" if value == "<<" else "tag:yaml.org,2002:value"
+            return "tag:yaml.org,2002:str"
+        return super().resolve(kind, value, implicit)
+
+
 def compose_case(text: str, display: str) -> yaml.MappingNode:
     """The YAML node tree of a case file, refused early if it cannot be a case.
 
@@ -988,7 +1013,7 @@ def compose_case(text: str, display: str) -> yaml.MappingNode:
         not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
     ):
         raise CaseError([Problem(display, 1, "", EMPTY_MESSAGE)])
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader = CaseLoader
     try:
         if text.count("[") + text.count("{") > MAX_DEPTH:
             _check_flow_depth(text, loader)

@@ -319,20 +319,6 @@ def test_a_second_log_for_a_date_merges_into_that_meeting_only(tmp_path, style, 
     assert not backup_path(path).exists()
 
 
-def test_meetings_written_as_a_flow_list_become_a_block_list_and_nothing_else_changes(tmp_path):
-    tail = "meetings: [{date: 2026-11-10, summary: We met.}]   # flow\nstatus: open\n"
-    old = (HEAD + tail).encode()
-    path = write(tmp_path, old)
-    log(path, entry=MeetingEntry(date=date(2026, 11, 24), summary="Again."), today=TODAY)
-    new = path.read_bytes()
-    assert_untouched_outside(old, new, HEAD.count("\n"), HEAD.count("\n") + 1)
-    assert [(m.date, m.summary) for m in load(path).case.meetings] == [
-        (date(2026, 11, 10), "We met."),
-        (date(2026, 11, 24), "Again."),
-    ]
-    assert "# flow" in new.decode()
-
-
 @pytest.mark.parametrize("tail", ["", "meetings: []\n", "meetings: []\nstatus: open\n"])
 def test_a_first_meeting_gets_a_meetings_list(tmp_path, tail):
     old = (HEAD + tail).encode()
@@ -524,6 +510,311 @@ def test_the_file_mode_is_kept(tmp_path):
     os.chmod(path, 0o600)
     log(path, entry=MeetingEntry(date=date(2026, 11, 24), summary="x"), today=TODAY)
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+# -- every valid layout: edited in place, or refused with nothing changed ----------------
+
+#: Case files in layouts beyond the usual block style. Each holds meetings on
+#: 2026-11-10 and 2026-11-17 unless it has none.
+MO = HEAD.replace("- name: Mo Byrne", "- name: &mo Mo Byrne")
+LONG = "word " * 2000
+LAYOUTS = {
+    "flow-meeting-items": HEAD
+    + """\
+meetings:
+  - {date: 2026-11-10, summary: We met.}   # one line
+  - {date: 2026-11-17,
+     decisions: [Weekly calls]}
+status: open
+""",
+    "alias-to-a-contact": MO
+    + """\
+meetings:
+  - date: 2026-11-10
+    attendees: [Ciara Walsh]
+  - date: 2026-11-17
+    attendees: [*mo, Ciara Walsh]
+""",
+    "tags": HEAD
+    + """\
+meetings: !!seq
+  - !!map
+    date: 2026-11-10
+    summary: !!str 2026
+  - date: !!timestamp 2026-11-17
+""",
+    "comments-and-blank-lines-between-meetings": HEAD
+    + """\
+meetings:
+
+  # -- November --
+
+  - date: 2026-11-10
+
+
+  # between
+  #   two meetings
+  - date: 2026-11-17
+    summary: Second.
+
+# -- the end --
+""",
+    "document-markers": "%YAML 1.1\n--- # the Harbour case\n"
+    + HEAD
+    + """\
+meetings:
+  - date: 2026-11-10
+  - date: 2026-11-17
+...
+# after the document
+""",
+    "tabs-in-comments": HEAD
+    + """\
+meetings:
+  - date: 2026-11-10\t# the kickoff,\twith a tab
+    summary: We met.\t\t# tabs before a comment
+  # between\tmeetings
+  - date: 2026-11-17\t# second
+""",
+    "very-long-lines": HEAD
+    + f"""\
+meetings:
+  # {LONG}
+  - date: 2026-11-10
+    summary: {LONG}
+  - date: 2026-11-17
+    heard: ["{LONG}"]   # {LONG}
+""",
+    "indented-document": "".join(
+        "  " + line if line.strip() and not line.startswith("#") else line
+        for line in (
+            HEAD
+            + """\
+meetings:
+  - date: 2026-11-10
+  - date: 2026-11-17
+"""
+        ).splitlines(keepends=True)
+    ),
+}
+
+#: Layouts with no meeting yet: the first one goes under the key, whose line
+#: keeps its comment.
+EMPTY = {
+    "empty-value": "meetings:   # none yet\nstatus: open\n",
+    "null": "meetings: null   # none yet\nstatus: open\n",
+    "tilde": "meetings: ~\n",
+    "empty-flow-list": "meetings: []  # none yet\nstatus: open\n",
+    "tagged-empty-list": "meetings: !!seq []\nstatus: open\n",
+}
+
+#: Layouts mend log refuses: the meetings (after MO), the date logged, the
+#: line of the refusal (counted from the first line of the meetings) and its words.
+REFUSED = {
+    "flow-list": (
+        "meetings: [{date: 2026-11-10, summary: We met.}, {date: 2026-11-17}]   # flow\n",
+        None,
+        1,
+        "meetings: written in flow style ([...]); mend log edits block-style lists only: "
+        'rewrite it as a block list (one "- date: ..." per meeting) or add the meeting by hand',
+    ),
+    "flow-list-on-lines": (
+        "meetings: [\n  {date: 2026-11-10},  # first\n  {date: 2026-11-17},\n]\n",
+        None,
+        1,
+        "meetings: written in flow style ([...])",
+    ),
+    "alias-in-the-edited-meeting": (
+        "meetings:\n  - date: 2026-11-10\n  - date: 2026-11-17\n    attendees: [*mo]\n",
+        date(2026, 11, 17),
+        4,
+        "meetings[1]: this meeting shares the value of the YAML anchor `&mo` with line 6",
+    ),
+    "anchor-in-the-edited-meeting": (
+        "meetings:\n  - date: 2026-11-10\n    attendees: &both [Mo Byrne, Ciara Walsh]\n"
+        "  - date: 2026-11-17\n    attendees: *both\n",
+        date(2026, 11, 10),
+        3,
+        "meetings[0]: this meeting shares the value of the YAML anchor `&both` with line 27",
+    ),
+    "anchor-and-alias-in-one-meeting": (
+        # Adding a concern would add it to the positives as well.
+        "meetings:\n  - date: 2026-11-10\n    positives: &quick [Quick replies]\n"
+        "    concerns: *quick\n",
+        date(2026, 11, 10),
+        3,
+        "meetings[0]: this meeting shares the value of the YAML anchor `&quick` with line 26",
+    ),
+    "merge-key": (
+        "meetings:\n  - &base\n    date: 2026-11-10\n    kind: check-in\n"
+        "  - <<: *base\n    date: 2026-11-17\n",
+        date(2026, 11, 17),
+        5,
+        "meetings[1]: YAML merge keys (<<) are not supported",
+    ),
+    "comment-inside-a-flow-meeting": (
+        "meetings:\n  - {date: 2026-11-10,\n     # inside the braces\n     summary: We met.}\n",
+        date(2026, 11, 10),
+        3,
+        "would lose the comment '# inside the braces'",
+    ),
+    "empty-list-below-its-key": (
+        "meetings:\n  []\n",
+        None,
+        2,
+        "meetings: an empty list written apart from its key",
+    ),
+}
+
+
+def changed_span(old: bytes, new: bytes) -> tuple[int, int]:
+    """The lines of ``old`` that differ in ``new``: every other byte is in place."""
+    a, b = old.splitlines(keepends=True), new.splitlines(keepends=True)
+    start = 0
+    while start < min(len(a), len(b)) and a[start] == b[start]:
+        start += 1
+    stop = 0
+    while stop < min(len(a), len(b)) - start and a[-1 - stop] == b[-1 - stop]:
+        stop += 1
+    assert (
+        b"".join(a[:start]) + b"".join(b[start : len(b) - stop]) + b"".join(a[len(a) - stop :])
+        == new
+    )
+    return start, len(a) - stop
+
+
+def node_span(data: bytes, day: date) -> tuple[int, int]:
+    """The lines of a meeting by PyYAML's marks, from its ``-`` to its last value."""
+    text = data.decode("utf-8-sig")
+    root = yaml.compose(text, Loader=yaml.CSafeLoader)  # the C loader reads tabs as mend does
+    seq = next(v for k, v in root.value if k.value == "meetings")
+    item = next(i for i in seq.value if any(v.value == day.isoformat() for _, v in i.value))
+    last = max(v.end_mark.line - (v.end_mark.column == 0) for _, v in item.value)
+    return item.start_mark.line, max(last, item.end_mark.line - (item.end_mark.column == 0)) + 1
+
+
+@pytest.mark.parametrize("encoding", list(ENCODINGS))
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_every_layout_merges_into_one_meeting_and_keeps_every_other_byte(
+    tmp_path, layout, encoding
+):
+    old = ENCODINGS[encoding](LAYOUTS[layout])
+    # The meeting that uses an alias is refused (see REFUSED); the other is not.
+    days = [date(2026, 11, 10)] + ([date(2026, 11, 17)] if "alias" not in layout else [])
+    for day in days:
+        path = write(tmp_path, old)
+        before = load(path).case
+        index = next(i for i, m in enumerate(before.meetings) if m.date == day)
+        result = log(path, entry=MeetingEntry(date=day, **ENTRY), today=TODAY)
+        assert result.written and not result.created
+        new = path.read_bytes()
+        start, stop = changed_span(old, new)
+        first, last = node_span(old, day)
+        assert first <= start and stop <= last, f"lines {start}-{stop} changed, not {first}-{last}"
+        after = load(path).case
+        assert after.model_dump(exclude={"meetings"}) == before.model_dump(exclude={"meetings"})
+        for i, (a, b) in enumerate(zip(after.meetings, before.meetings, strict=True)):
+            assert (a.model_dump() == b.model_dump()) == (i != index)
+        assert after.meetings[index].concerns == before.meetings[index].concerns + ENTRY["concerns"]
+        assert "Logged by mend." in after.meetings[index].summary
+
+
+@pytest.mark.parametrize("encoding", list(ENCODINGS))
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_every_layout_takes_a_new_meeting_without_changing_a_byte(tmp_path, layout, encoding):
+    old = ENCODINGS[encoding](LAYOUTS[layout])
+    path = write(tmp_path, old)
+    before = load(path).case
+    assert log(path, entry=MeetingEntry(date=date(2026, 11, 24), **ENTRY), today=TODAY).written
+    new = path.read_bytes()
+    assert b"2026-11-24" in inserted_block(old, new)
+    after = load(path).case
+    assert [m.model_dump() for m in after.meetings[:-1]] == [
+        m.model_dump() for m in before.meetings
+    ]
+    assert after.meetings[-1].concerns == ENTRY["concerns"]
+
+
+def test_a_long_line_is_written_on_one_line(tmp_path):
+    path = write(tmp_path, LAYOUTS["very-long-lines"].encode())
+    log(path, entry=MeetingEntry(date=date(2026, 11, 24), summary=LONG.strip()), today=TODAY)
+    assert f"summary: {LONG.strip()}\n".encode() in path.read_bytes()
+
+
+@pytest.mark.parametrize("encoding", list(ENCODINGS))
+@pytest.mark.parametrize("layout", list(EMPTY))
+def test_the_first_meeting_goes_under_an_empty_key(tmp_path, layout, encoding):
+    tail = EMPTY[layout]
+    old = ENCODINGS[encoding](HEAD + tail)
+    path = write(tmp_path, old)
+    log(path, entry=MeetingEntry(date=date(2026, 11, 24), summary="First."), today=TODAY)
+    new = path.read_bytes()
+    key = HEAD.count("\n")
+    start, stop = changed_span(old, new)
+    assert (start, stop) in ((key, key + 1), (key + 1, key + 1))  # the key's line at most
+    line = new.splitlines()[key].decode("utf-8")
+    assert line.startswith("meetings:") and not any(v in line for v in ("[]", "null", "~"))
+    assert line.endswith("# none yet") == ("#" in tail)
+    assert [(m.date, m.summary) for m in load(path).case.meetings] == [
+        (date(2026, 11, 24), "First.")
+    ]
+
+
+@pytest.mark.parametrize("layout", list(REFUSED))
+def test_a_layout_mend_log_cannot_edit_is_refused_and_left_as_it_was(tmp_path, layout):
+    tail, day, line, words = REFUSED[layout]
+    old = (MO + tail).encode()
+    path = write(tmp_path, old)
+    entry = MeetingEntry(date=day or date(2026, 11, 24), summary="Again.")
+    with pytest.raises(CaseError) as info:
+        log(path, entry=entry, today=TODAY, display="content/case.yaml")
+    line += MO.count("\n")
+    assert str(info.value).startswith(f"content/case.yaml:{line}: ")
+    assert words in str(info.value)
+    assert path.read_bytes() == old
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["case.yaml"]
+
+
+def test_a_case_written_as_one_flow_mapping_is_refused(tmp_path):
+    data = yaml.safe_load(HEAD + "meetings: [{date: 2026-11-10}]\n")
+    old = yaml.safe_dump(data, default_flow_style=True, width=10_000).encode()
+    path = write(tmp_path, old)
+    with pytest.raises(CaseError, match=r"^case.yaml:1: the case is written as one flow mapping"):
+        log(
+            path,
+            entry=MeetingEntry(date=date(2026, 11, 24), summary="x"),
+            today=TODAY,
+            display="case.yaml",
+        )
+    assert path.read_bytes() == old
+
+
+def test_editing_a_meeting_that_shares_an_alias_is_refused_before_the_editor_opens(tmp_path):
+    tail, day, line, words = REFUSED["alias-in-the-edited-meeting"]
+    line += MO.count("\n")
+    path = write(tmp_path, (MO + tail).encode())
+    with pytest.raises(CaseError, match=f"case.yaml:{line}: "):
+        meeting_snippet(path, day, today=TODAY, display="case.yaml")
+    with pytest.raises(CaseError, match=f"case.yaml:{line}: "):
+        apply_snippet(path, day, "date: 2026-11-17\nsummary: x\n", today=TODAY, display="case.yaml")
+
+
+def test_cli_refuses_a_flow_list_with_one_message_and_exit_1(ws):
+    path = ws / "content" / "acme.yaml"
+    text = path.read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    start = text.index("\nmeetings:") + 1
+    end = text.index("\nagreement:") + 1 if "\nagreement:" in text[start:] else len(text)
+    flow = "meetings: " + yaml.safe_dump(data["meetings"], default_flow_style=True, width=10_000)
+    old = (text[:start] + flow + text[end:]).encode()
+    path.write_bytes(old)
+    result = run(ws, "acme", "--summary", "Again.")
+    line = text[:start].count("\n") + 1
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert f"content/acme.yaml:{line}: meetings: written in flow style" in result.output
+    assert path.read_bytes() == old
+    assert not backup_path(path).exists()
 
 
 # -- the editor snippet --------------------------------------------------------------
