@@ -23,6 +23,7 @@ from datetime import date, time
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from . import output as output_folder
 from .cache import (
     MANIFEST_NAME,
     TODAY_INDEPENDENT,
@@ -36,7 +37,7 @@ from .case import CaseFile, load_case, read_case_bytes
 from .config import CONFIG_NAME, Config, load_config
 from .documents import FORMATS, KINDS, Document, documents_for
 from .errors import CaseError, MendError, Problem, WriteError, display_path
-from .output import LOCK_WAIT, BuildLock, Staging, shown, sweep_temps
+from .output import BuildLock, Staging, shown, sweep_temps
 from .progress import rollup
 from .render import get_renderer
 from .schedule import next_meeting
@@ -428,7 +429,7 @@ def build(
     progress: Callable[[int], None] | None = None,
     on_start: Callable[[int], None] | None = None,
     on_wait: Callable[[str], None] | None = None,
-    lock_wait: float = LOCK_WAIT,
+    lock_wait: float | None = None,
 ) -> BuildReport:
     """Build a workspace (or some of its cases) into its output folder.
 
@@ -439,11 +440,11 @@ def build(
     rendered completely; outputs of removed cases are removed.
 
     One build at a time writes an output folder: this one waits up to
-    ``lock_wait`` seconds for another to finish (telling ``on_wait`` why),
-    then raises :class:`~generator.errors.BusyError`. A file that cannot be
-    written raises :class:`~generator.errors.WriteError`, after putting back
-    nothing half-done: the failing case keeps its previous files, and no
-    temporary file is left.
+    ``lock_wait`` seconds (default ``output.LOCK_WAIT``) for another to
+    finish, telling ``on_wait`` why, then raises
+    :class:`~generator.errors.BusyError`. A file that cannot be written
+    raises :class:`~generator.errors.WriteError`: the failing case keeps its
+    previous files, and no temporary file is left.
     """
     started = _time.perf_counter()
     workspace = Workspace.open(root)
@@ -459,7 +460,8 @@ def build(
         base=base_key(config_bytes),
         out=out,
     )
-    with BuildLock(out, workspace.root, wait=lock_wait, on_wait=on_wait):
+    wait = output_folder.LOCK_WAIT if lock_wait is None else lock_wait
+    with BuildLock(out, workspace.root, wait=wait, on_wait=on_wait):
         # Read under the lock: a build that finished while this one waited
         # has recorded outputs that this build must know of to remove them.
         manifest = Manifest.load(out)  # a new base (settings, version) changes every key

@@ -75,6 +75,9 @@ class SendError(MendError):
 class BusyError(MendError):
     """Another build is writing the same output folder, and did not finish in time."""
 
+    def show(self, file=None) -> None:
+        click.echo(f"error: {self.format_message()}", file=file, err=True)
+
 
 class WriteError(MendError):
     """A file could not be written (or removed, or locked): a full disk, a
