@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_build import TODAY, person, q, sentence  # noqa: E402
+from bench_build import TODAY, q, sentence  # noqa: E402
 
 #: Runs a command and prints its peak RSS in KiB (Linux reports ru_maxrss in KiB).
 MEASURE = (
@@ -126,9 +126,13 @@ def main() -> None:
 
     mend = [sys.executable, "-m", "generator.cli"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
     print(f"build --format eml,ics --jobs 1 of one case, medians of {args.runs} runs")
-    print(f"{'held meetings':>13}  {'recaps':>6}  {'check (baseline)':>16}  {'build':>9}  {'build - check':>13}")
+    print(
+        f"{'held meetings':>13}  {'recaps':>6}  {'check (baseline)':>16}  {'build':>9}  {'build - check':>13}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
             ws = Path(tmp) / f"ws-{n}"

@@ -124,11 +124,12 @@ class BuildLock:
             raise WriteError.from_os_error(exc, self.path, shown(self.path, self.root)) from None
         try:
             self._acquire(fd)
-            left = os.pread(fd, 64, 0).strip()
+            left = _read_holder(fd)
             if not existed or left:  # a first build here, or one that was killed
                 sweep_temps(self.out)
             os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.write(fd, f"{os.getpid()}\n".encode())
         except OSError as exc:
             os.close(fd)
             raise WriteError.from_os_error(exc, self.path, shown(self.path, self.root)) from None
@@ -146,7 +147,7 @@ class BuildLock:
             return
         except BlockingIOError:
             pass
-        holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip()
+        holder = _read_holder(fd)
         who = f"another mend build (pid {holder})" if holder.isdigit() else "another mend build"
         where = shown(self.out, self.root)
         if self.on_wait is not None:
@@ -171,6 +172,12 @@ class BuildLock:
         with contextlib.suppress(OSError):
             os.ftruncate(fd, 0)  # released cleanly: nothing for the next build to sweep
         os.close(fd)  # closing the last descriptor releases the flock
+
+
+def _read_holder(fd: int) -> str:
+    """The pid a lock file holds: its holder's, or a killed build's; "" when clean."""
+    os.lseek(fd, 0, os.SEEK_SET)
+    return os.read(fd, 64).decode("ascii", "replace").strip()
 
 
 @dataclass
