@@ -2,13 +2,16 @@
 
 Data flows one way: case files are loaded and validated (``case``), each
 document gets a view for its audience (``views``), the format's writer turns
-it into bytes (``writers``), and only when every file of a case rendered are
-they written, each atomically. A case that fails leaves its previous output
-as it was; the other cases still build.
+it into bytes (``writers``), and each file is written as soon as it is made,
+under a temporary name; only when every file of a case rendered are they
+renamed into place (``output``). A case that fails leaves its previous output
+as it was; the other cases still build. A file that cannot be written (a
+full disk, a read-only folder) stops the build with one message.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import stat
@@ -21,6 +24,7 @@ from datetime import date, time
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from . import output as output_folder
 from .cache import (
     MANIFEST_NAME,
     TODAY_INDEPENDENT,
@@ -33,12 +37,13 @@ from .cache import (
 from .case import CaseFile, load_case, read_case_bytes
 from .config import CONFIG_NAME, Config, load_config
 from .documents import FORMATS, KINDS, Document, documents_for
-from .errors import CaseError, MendError, Problem, display_path
+from .errors import CaseError, MendError, Problem, WriteError, display_path
+from .output import BuildLock, Staging, shown, sweep_temps
 from .progress import rollup
 from .render import get_renderer
 from .schedule import next_meeting
 from .views import build_view, redact
-from .writers import BuildContext, Source, atomic_write, get_writer
+from .writers import BuildContext, Source, get_writer
 
 CASE_SUFFIXES = (".yaml", ".yml")
 
@@ -219,12 +224,27 @@ def render_case(
     only_date: date | None = None,
     wanted: Callable[[Document, str], bool] | None = None,
 ) -> dict[PurePosixPath, bytes]:
-    """Every file of one case, in memory: nothing is written if one fails.
+    """Every file of one case, in memory (the build streams :func:`iter_case`)."""
+    return dict(
+        iter_case(casefile, ctx, formats=formats, kinds=kinds, only_date=only_date, wanted=wanted)
+    )
+
+
+def iter_case(
+    casefile: CaseFile,
+    ctx: BuildContext,
+    *,
+    formats: Sequence[str] = FORMATS,
+    kinds: Sequence[str] = KINDS,
+    only_date: date | None = None,
+    wanted: Callable[[Document, str], bool] | None = None,
+) -> Iterator[tuple[PurePosixPath, bytes]]:
+    """Each file of one case as it is rendered, so that it can be written and
+    forgotten: a case with 2,000 recaps never holds more than one.
 
     ``wanted`` narrows the work further (the incremental build asks only for
     documents whose inputs changed).
     """
-    out: dict[PurePosixPath, bytes] = {}
     sources: dict[tuple[str, bool], Source] = {}
     for doc, fmt in planned_outputs(
         casefile, ctx.today, formats=formats, kinds=kinds, only_date=only_date
@@ -239,8 +259,7 @@ def render_case(
             source = sources[key] = Source(casefile, case, view)
         data = get_writer(fmt)(doc, source, ctx)
         if data is not None:  # None: the writer skipped it and said why (ctx.warn)
-            out[doc.path(fmt)] = data
-    return out
+            yield doc.path(fmt), data
 
 
 def planned_outputs(
@@ -276,7 +295,8 @@ class _Task:
 @dataclass
 class _Result:
     rel: str
-    files: dict[PurePosixPath, bytes] = field(default_factory=dict)
+    staging: Staging | None = None  # the case's new files, under temporary names
+    fault: WriteError | None = None  # a file could not be written: the build stops
     entry: CaseEntry | None = None
     skipped: int = 0
     problems: list[str] = field(default_factory=list)
@@ -346,25 +366,38 @@ def _build_one(task: _Task) -> _Result:
             asked.add(rel)
         return not fresh
 
+    staging = Staging(job.out, job.root)
+    made: set[str] = set()
     try:
-        files = render_case(
+        for rel_path, data in iter_case(
             casefile,
             ctx,
             formats=job.formats,
             kinds=job.kinds,
             only_date=job.only_date,
             wanted=wanted,
-        )
+        ):
+            staging.add(rel_path, data)
+            made.add(str(rel_path))
+    except WriteError as exc:
+        staging.discard()
+        result.fault = exc
+        return result
     except CaseError as exc:  # a writer found a field it cannot use: file, line, field
+        staging.discard()
         result.problems.extend(str(p) for p in exc.problems)
         return result
     except MendError as exc:
+        staging.discard()
         result.problems.append(f"{casefile.display}: {exc.format_message()}")
         return result
-    result.files = files
-    result.skipped = len(outputs) - len(files)
+    except BaseException:
+        staging.discard()
+        raise
+    result.staging = staging
+    result.skipped = len(outputs) - len(made)
     for rel in asked:
-        if PurePosixPath(rel) not in files:
+        if rel not in made:
             # The writer declined and warned (a recap with no recipient). Kept
             # without a key, so every build tries again and warns again.
             outputs[rel] = {**outputs[rel], "key": "", "declined": "yes"}
@@ -437,6 +470,8 @@ def build(
     force: bool = False,
     progress: Callable[[int], None] | None = None,
     on_start: Callable[[int], None] | None = None,
+    on_wait: Callable[[str], None] | None = None,
+    lock_wait: float | None = None,
 ) -> BuildReport:
     """Build a workspace (or some of its cases) into its output folder.
 
@@ -445,6 +480,13 @@ def build(
     when there is enough work to pay for starting them. Files are written
     atomically, only when their bytes change, and only for cases that
     rendered completely; outputs of removed cases are removed.
+
+    One build at a time writes an output folder: this one waits up to
+    ``lock_wait`` seconds (default ``output.LOCK_WAIT``) for another to
+    finish, telling ``on_wait`` why, then raises
+    :class:`~generator.errors.BusyError`. A file that cannot be written
+    raises :class:`~generator.errors.WriteError`: the failing case keeps its
+    previous files, and no temporary file is left.
     """
     started = _time.perf_counter()
     workspace = Workspace.open(root)
@@ -460,9 +502,39 @@ def build(
         base=base_key(config_bytes),
         out=out,
     )
-    manifest = Manifest.load(out)  # a new base (settings, version) changes every key
+    wait = output_folder.LOCK_WAIT if lock_wait is None else lock_wait
+    with BuildLock(out, workspace.root, wait=wait, on_wait=on_wait):
+        # Read under the lock: a build that finished while this one waited
+        # has recorded outputs that this build must know of to remove them.
+        manifest = Manifest.load(out)  # a new base (settings, version) changes every key
+        report = BuildReport()
+        try:
+            _build_locked(workspace, job, manifest, report, cases, jobs, force, progress, on_start)
+        except BaseException:
+            sweep_temps(out)  # a worker may have staged files for a case never committed
+            with contextlib.suppress(MendError, OSError):
+                # What was committed before the fault is recorded, so that the
+                # next build knows those files (and removes them when stale).
+                manifest.base = job.base
+                _save_manifest(manifest, out, workspace.root)
+            raise
+    report.seconds = _time.perf_counter() - started
+    return report
+
+
+def _build_locked(
+    workspace: Workspace,
+    job: _Job,
+    manifest: Manifest,
+    report: BuildReport,
+    cases: Sequence[str] | None,
+    jobs: int | None,
+    force: bool,
+    progress: Callable[[int], None] | None,
+    on_start: Callable[[int], None] | None,
+) -> None:
+    out = job.out
     paths = [workspace.resolve_case(c) for c in cases] if cases else workspace.case_paths()
-    report = BuildReport()
     if not cases:
         report.failed.extend(str(p) for p in workspace.content_problems())
 
@@ -487,43 +559,62 @@ def build(
     seen_ids: dict[str, str] = {
         entry.id: rel for rel, entry in manifest.cases.items() if rel not in {t.rel for t in tasks}
     }
-    for result in _run(tasks, job, jobs):
-        if progress is not None:
-            progress(1)
-        report.warnings.extend(result.warnings)
-        if result.problems:
-            report.failed.extend(result.problems)
-            continue
-        assert result.entry is not None
-        other = seen_ids.get(result.entry.id)
-        if other is not None and other != result.rel:
-            report.failed.append(
-                str(duplicate_id(result.rel, result.id_line, result.entry.id, other))
-            )
-            continue
-        seen_ids[result.entry.id] = result.rel
-        _write_files(out, result.files, report)
-        declined = {r: i for r, i in result.entry.outputs.items() if "declined" in i}
-        _remove_files(out, declined, report)  # a file from before it was declined
-        report.skipped += result.skipped
-        previous = manifest.cases.get(result.rel)
-        _remove_stale(out, previous, result.entry, job, report)
-        manifest.cases[result.rel] = result.entry
+    results = _run(tasks, job, jobs)
+    try:
+        for result in results:
+            if progress is not None:
+                progress(1)
+            report.warnings.extend(result.warnings)
+            if result.fault is not None:
+                raise result.fault
+            if result.problems:
+                report.failed.extend(result.problems)
+                continue
+            assert result.entry is not None and result.staging is not None
+            other = seen_ids.get(result.entry.id)
+            if other is not None and other != result.rel:
+                result.staging.discard()
+                report.failed.append(
+                    str(duplicate_id(result.rel, result.id_line, result.entry.id, other))
+                )
+                continue
+            seen_ids[result.entry.id] = result.rel
+            report.unchanged.extend(result.staging.unchanged)
+            report.written.extend(result.staging.commit())
+            declined = {r: i for r, i in result.entry.outputs.items() if "declined" in i}
+            _remove_files(
+                out, declined, report, workspace.root
+            )  # a file from before it was declined
+            report.skipped += result.skipped
+            previous = manifest.cases.get(result.rel)
+            _remove_stale(out, previous, result.entry, job, report, workspace.root)
+            manifest.cases[result.rel] = result.entry
+    finally:
+        results.close()  # on a fault: stop the workers before their files are swept
 
     if cases is None:  # a case file that is gone takes its outputs with it
         present = {workspace.display(p) for p in paths}
         for rel in [r for r in manifest.cases if r not in present]:
             entry = manifest.cases.pop(rel)
-            _remove_files(out, entry.outputs, report)
-    if cases is None and "html" in formats and set(kinds) == set(KINDS):
+            _remove_files(out, entry.outputs, report, workspace.root)
+    if cases is None and "html" in job.formats and set(job.kinds) == set(KINDS):
         failed_files = sorted({f.split(":")[0] for f in report.failed})
         index = render_index(manifest, failed_files, _worker[2])
-        _write_files(out, {PurePosixPath("index.html"): index}, report)
+        staging = Staging(out, workspace.root)
+        staging.add(PurePosixPath("index.html"), index)
+        report.unchanged.extend(staging.unchanged)
+        report.written.extend(staging.commit())
     manifest.base = job.base
     if report.written or report.removed or not (out / MANIFEST_NAME).exists() or tasks:
+        _save_manifest(manifest, out, workspace.root)
+
+
+def _save_manifest(manifest: Manifest, out: Path, root: Path) -> None:
+    try:
         manifest.save(out)
-    report.seconds = _time.perf_counter() - started
-    return report
+    except OSError as exc:
+        path = out / MANIFEST_NAME
+        raise WriteError.from_os_error(exc, path, shown(path, root)) from None
 
 
 def _run(tasks: list[_Task], job: _Job, jobs: int | None) -> Iterator[_Result]:
@@ -544,34 +635,27 @@ def _run(tasks: list[_Task], job: _Job, jobs: int | None) -> Iterator[_Result]:
         todo = iter(tasks)
         for task in itertools.islice(todo, window):
             pending.append(pool.submit(_build_one, task))
-        while pending:
-            result = pending.popleft().result()
-            for task in itertools.islice(todo, 1):
-                pending.append(pool.submit(_build_one, task))
-            yield result
-
-
-def _write_files(out: Path, files: dict[PurePosixPath, bytes], report: BuildReport) -> None:
-    for rel, data in files.items():
-        target = out / rel
-        if not target.resolve().is_relative_to(out):  # ids are slugs; belt and braces
-            raise MendError(f"refusing to write outside the output folder: {rel}")
         try:
-            if (
-                target.is_file()
-                and target.stat().st_size == len(data)
-                and target.read_bytes() == data
-            ):
-                report.unchanged.append(str(rel))
-                continue
-        except OSError:
-            pass
-        atomic_write(target, data)
-        report.written.append(str(rel))
+            while pending:
+                result = pending.popleft().result()
+                for task in itertools.islice(todo, 1):
+                    pending.append(pool.submit(_build_one, task))
+                yield result
+        finally:
+            # Stopped early (a write failed): tasks not started never start,
+            # and leaving the block waits for the running ones, so that no
+            # worker writes a temporary file after the build swept them.
+            for future in pending:
+                future.cancel()
 
 
 def _remove_stale(
-    out: Path, previous: CaseEntry | None, entry: CaseEntry, job: _Job, report: BuildReport
+    out: Path,
+    previous: CaseEntry | None,
+    entry: CaseEntry,
+    job: _Job,
+    report: BuildReport,
+    root: Path,
 ) -> None:
     """Drop files the case made before but no longer yields (a past agenda, say).
 
@@ -590,19 +674,25 @@ def _remove_stale(
             entry.outputs[rel] = info
     entry.kinds = sorted(set(entry.kinds) | set(previous.kinds))
     entry.formats = sorted(set(entry.formats) | set(previous.formats))
-    _remove_files(out, stale, report)
+    _remove_files(out, stale, report, root)
 
 
-def _remove_files(out: Path, outputs: dict[str, dict[str, str]], report: BuildReport) -> None:
+def _remove_files(
+    out: Path, outputs: dict[str, dict[str, str]], report: BuildReport, root: Path
+) -> None:
     for rel in outputs:
         target = out / rel
         if target.resolve().is_relative_to(out) and target.is_file():
-            target.unlink()
+            try:
+                target.unlink()
+            except OSError as exc:
+                raise WriteError.from_os_error(exc, target, shown(target, root), "remove") from None
             report.removed.append(rel)
             parent = target.parent
-            while parent != out and parent.is_dir() and not any(parent.iterdir()):
-                parent.rmdir()
-                parent = parent.parent
+            with contextlib.suppress(OSError):  # a folder left behind is harmless
+                while parent != out and parent.is_dir() and not any(parent.iterdir()):
+                    parent.rmdir()
+                    parent = parent.parent
 
 
 def index_summary(casefile: CaseFile, today: date) -> dict[str, Any]:

@@ -174,8 +174,11 @@ def _run_build(quiet: bool, **kwargs: Any) -> Any:
         if bar is not None:
             bar.update(n)
 
+    def on_wait(message: str) -> None:  # another build holds the output folder
+        say(message, err=True)
+
     try:
-        return run_build(on_start=on_start, progress=progress, **kwargs)
+        return run_build(on_start=on_start, progress=progress, on_wait=on_wait, **kwargs)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)

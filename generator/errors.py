@@ -7,9 +7,10 @@ at its edge, never a traceback (the way MkDocs' ``exceptions.py`` does).
 
 from __future__ import annotations
 
+import errno
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import click
 
@@ -98,6 +99,54 @@ class SignatureError(MendError):
 
 class SendError(MendError):
     """An email could not be sent to every recipient."""
+
+
+class BusyError(MendError):
+    """Another build is writing the same output folder, and did not finish in time."""
+
+    def show(self, file=None) -> None:
+        click.echo(f"error: {self.format_message()}", file=file, err=True)
+
+
+class WriteError(MendError):
+    """A file could not be written (or removed, or locked): a full disk, a
+    read-only folder, a file where a folder should be.
+
+    One line says what, where and why (``cannot write output/acme/plan.html:
+    No space left on device``). It keeps its parts as arguments so that it
+    survives the trip back from a build's worker process.
+    """
+
+    def __init__(self, display: str, reason: str, action: str = "write") -> None:
+        self.display, self.reason, self.action = display, reason, action
+        super().__init__(f"cannot {action} {display}: {reason}")
+
+    def __reduce__(self) -> tuple[type, tuple[str, str, str]]:
+        return type(self), (self.display, self.reason, self.action)
+
+    def show(self, file=None) -> None:
+        click.echo(f"error: {self.format_message()}", file=file, err=True)
+
+    @classmethod
+    def from_os_error(
+        cls, exc: OSError, path: Path, display: str, action: str = "write"
+    ) -> WriteError:
+        """Why ``path`` could not be written, in words. A file where a folder
+        should be is named, rather than reported as "File exists" or "Not a
+        directory", which do not say which of the names on the way is wrong."""
+        shown = PurePosixPath(display)
+        if exc.errno in (errno.EEXIST, errno.ENOTDIR):
+            for depth, parent in enumerate(path.parents):
+                if parent.is_dir():
+                    break
+                if parent.exists():
+                    name = (
+                        str(shown.parents[depth]) if depth < len(shown.parents) - 1 else str(parent)
+                    )
+                    return cls(display, f"{name} is a file, not a folder", action)
+        if exc.errno == errno.EISDIR or (exc.errno == errno.EEXIST and path.is_dir()):
+            return cls(display, "a folder has that name", action)
+        return cls(display, exc.strerror or str(exc), action)
 
 
 def display_path(path: Path, base: Path | None = None) -> str:

@@ -61,7 +61,7 @@ from .case import (
     read_node,
     validate_case,
 )
-from .errors import CaseError, MendError, Problem
+from .errors import CaseError, MendError, Problem, WriteError
 from .history import NumberedAction, number_actions
 from .schedule import checkins_between
 from .writers import atomic_write
@@ -1130,7 +1130,7 @@ def _write(
         atomic_write(source.path, data_bytes, durable=True)
         os.chmod(source.path, mode)
     except OSError as exc:
-        raise MendError(f"cannot write {source.display}: {exc.strerror}") from None
+        raise WriteError.from_os_error(exc, source.path, source.display) from None
     result.written = True
     result.backup = backup
 

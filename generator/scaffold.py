@@ -47,7 +47,7 @@ from .case import (
     validate_case,
 )
 from .documents import slugify
-from .errors import CaseError, MendError, Problem
+from .errors import CaseError, MendError, Problem, WriteError
 from .writers import atomic_write
 
 if TYPE_CHECKING:
@@ -108,7 +108,10 @@ def write_new(path: Path, data: bytes, display: str) -> None:
     ago by another program, so a user's file is never replaced. On a file
     system without hard links, an exclusive create does the same job.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file where a folder should be, a read-only parent
+        raise WriteError.from_os_error(exc, path, display) from None
     tmp = path.with_name(f".{path.name}.{os.getpid()}.new")
     try:
         with open(tmp, "wb") as handle:
@@ -124,6 +127,8 @@ def write_new(path: Path, data: bytes, display: str) -> None:
                 handle.write(data)
     except FileExistsError:
         raise MendError(f"{display} already exists: mend never overwrites a file") from None
+    except OSError as exc:  # a full disk, a read-only folder
+        raise WriteError.from_os_error(exc, path, display) from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -1210,7 +1215,10 @@ def new_case(
         )
     except CaseError as exc:  # a bug of ours: keep the answers, say where
         draft = workspace.content / f".{cid}.draft.yaml"
-        atomic_write(draft, text.encode("utf-8"), durable=True)
+        try:
+            atomic_write(draft, text.encode("utf-8"), durable=True)
+        except OSError as write_exc:
+            raise WriteError.from_os_error(write_exc, draft, workspace.display(draft)) from None
         raise CaseError(
             [
                 *exc.problems,

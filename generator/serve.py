@@ -160,6 +160,7 @@ class Preview:
                 out=self.out,
                 formats=self.formats,
                 jobs=self.jobs,
+                on_wait=lambda message: self.echo(message, True),
             )
         # When the build as a whole failed, what is known of each case still holds.
         except CaseError as exc:

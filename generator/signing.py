@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from .errors import SignatureError, display_path
+from .errors import SignatureError, WriteError, display_path
 
 #: How pyHanko formats the signing time for the appearance; parsed back right away.
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
@@ -65,8 +65,11 @@ def _write_atomically(path: Path, data: bytes, mode: int | None = None) -> None:
             mode = stat.S_IMODE(path.stat().st_mode)
         except OSError:
             mode = 0o644
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:  # a file where a folder should be, a read-only folder
+        raise WriteError.from_os_error(exc, path, str(path)) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -74,9 +77,11 @@ def _write_atomically(path: Path, data: bytes, mode: int | None = None) -> None:
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):  # a full disk: say so, nothing half-written is left
+            raise WriteError.from_os_error(exc, path, str(path)) from None
         raise
 
 

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+
+from generator import output
 from generator.build import build
+from generator.cli import main
+from generator.serve import Preview
 
 from .conftest import FULL_CASE, MINIMAL_CASE, TODAY, make_workspace
 
@@ -180,3 +189,119 @@ def _same_but_manifest(tmp_path: Path) -> bool:
     one, two = snapshot(tmp_path / "one"), snapshot(tmp_path / "two")
     one.pop(".mend-manifest.json"), two.pop(".mend-manifest.json")
     return one == two
+
+
+# -- one build at a time per output folder -------------------------------------------------
+
+MEND = [sys.executable, "-m", "generator.cli"]
+ROOT = Path(__file__).resolve().parent.parent
+
+HOLD_LOCK = """
+import sys, time
+from pathlib import Path
+from generator.output import BuildLock
+out = Path(sys.argv[1])
+BuildLock(out, out.parent).__enter__()
+print("holding", flush=True)
+time.sleep(60)
+"""
+
+
+def dated_outputs(out: Path) -> set[str]:
+    return {
+        str(p.relative_to(out))
+        for p in out.rglob("*")
+        if p.is_file() and p.name.startswith(("agenda-", "brief-"))
+    }
+
+
+def test_two_builds_at_once_leave_nothing_the_last_manifest_does_not_own(tmp_path):
+    """The issue's reproduction: two `mend build` with different --today at
+    once, then a normal build. Before the lock, the later manifest forgot the
+    other build's agenda and brief, and no build removed them again."""
+    ws = make_workspace(tmp_path / "ws", {"acme.yaml": FULL_CASE, "harbour.yaml": MINIMAL_CASE})
+    out = ws / "output"
+    common = ["build", "-w", str(ws), "-f", "md,html", "-q"]
+    rounds = [
+        ("2026-11-22", "2026-12-02"),
+        ("2026-12-09", "2026-11-29"),
+        ("2026-12-16", "2026-12-23"),
+    ]
+    for first, second in rounds:
+        runs = [
+            subprocess.Popen(
+                [*MEND, *common, "--today", day],
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for day in (first, second)
+        ]
+        for run in runs:
+            _, err = run.communicate(timeout=120)
+            # The second waits for the first; on a very loaded machine it may
+            # give up after its few seconds, and say so.
+            assert run.returncode == 0 or "is still writing" in err, err
+        subprocess.run([*MEND, *common, "--today", "2026-12-30"], cwd=ROOT, check=True)
+        manifest = json.loads((out / ".mend-manifest.json").read_text(encoding="utf-8"))
+        owned = {rel for entry in manifest["cases"].values() for rel in entry["outputs"]}
+        assert dated_outputs(out) <= owned, f"left behind after {first} and {second}"
+        assert dated_outputs(out) == {
+            "acme/agenda-2027-01-05.md",
+            "acme/agenda-2027-01-05.html",
+            "acme/internal/brief-2027-01-05.md",
+            "acme/internal/brief-2027-01-05.html",
+        }
+
+
+@pytest.fixture
+def held_lock(tmp_path):
+    """Another process holding the build lock of tmp_path/ws/output."""
+    out = tmp_path / "ws" / "output"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(out)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout.readline().strip() == "holding"
+    yield holder
+    holder.kill()
+    holder.wait()
+
+
+def test_a_second_build_waits_then_refuses_and_writes_nothing(tmp_path, held_lock, monkeypatch):
+    ws = make_workspace(tmp_path / "ws", {"acme.yaml": FULL_CASE})
+    monkeypatch.setattr(output, "LOCK_WAIT", 0.3)
+    for command in (["build"], ["plan", "acme"], ["recap", "acme"]):
+        args = [*command, "-w", str(ws), "--today", TODAY.isoformat()]
+        if command[0] == "recap":
+            args += ["-f", "eml"]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        assert result.stderr.splitlines() == [
+            f"waiting for another mend build (pid {held_lock.pid}) to finish writing output/ ...",
+            f"error: another mend build (pid {held_lock.pid}) is still writing output/ after "
+            "0.3 s; nothing was built, run the build again when it has finished",
+        ]
+    assert sorted(p.name for p in (ws / "output").iterdir()) == [".mend-lock"]
+    # The holder dies without releasing: the system drops its lock at once.
+    held_lock.kill()
+    held_lock.wait()
+    result = CliRunner().invoke(
+        main, ["build", "-w", str(ws), "--today", TODAY.isoformat(), "-f", "md"]
+    )
+    assert result.exit_code == 0 and "waiting" not in result.stderr, result.output
+
+
+def test_serve_rebuild_beside_a_build_waits_then_shows_why(tmp_path, held_lock, monkeypatch):
+    ws = make_workspace(tmp_path / "ws", {"acme.yaml": FULL_CASE})
+    monkeypatch.setattr(output, "LOCK_WAIT", 0.3)
+    said: list[str] = []
+    preview = Preview(ws, port=0, today=TODAY, echo=lambda message, error: said.append(message))
+    preview.rebuild()  # does not raise: the server keeps running
+    assert said[0].startswith("waiting for another mend build")
+    assert "is still writing output/" in preview.state.general[0]
+    assert not (ws / "output" / "acme").exists()
+    held_lock.kill()
+    held_lock.wait()
+    preview.rebuild()
+    assert preview.state.general == [] and (ws / "output" / "acme" / "plan.html").is_file()

@@ -81,10 +81,12 @@ def assert_refused(ws: Path, name: str, expected: list[str]) -> None:
         assert "Traceback" not in result.output
         assert error_lines(result) == expected
     # check wrote nothing at all; build wrote only the index (which lists
-    # the file as not built) and its manifest, nothing for the case.
+    # the file as not built), its manifest and its lock, nothing for the case.
     after = snapshot(ws)
     written = {k for k in after if k not in before or after[k] != before[k]}
-    assert written <= {"output/index.html", "output/.mend-manifest.json"}, written
+    assert written <= {"output/index.html", "output/.mend-manifest.json", "output/.mend-lock"}, (
+        written
+    )
     assert {k: after[k] for k in before} == before
     if "output/index.html" in written:
         assert f"content/{name}" in (ws / "output" / "index.html").read_text(encoding="utf-8")

@@ -8,8 +8,10 @@ document gets an error, never the data.
 
 from __future__ import annotations
 
+import errno
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -18,9 +20,11 @@ import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from generator.build import build
 from generator.case import load_case
+from generator.cli import main
 from generator.writers import atomic_write
 
 from .conftest import FULL_CASE, SENTINELS, TODAY, make_workspace
@@ -224,3 +228,237 @@ def test_naming_an_internal_field_says_why_it_failed(tmp_path: Path) -> None:
         "client-facing document cannot use internal fields (they appear only in internal/ "
         "documents)"
     ]
+
+
+# -- filesystem faults: one message, nothing lost, no temp left ---------------------------
+
+BUILD = ("md", "html", "eml", "ics")
+
+
+def mend(*args: str):
+    """Run mend in-process as a user would, catching what click does not."""
+    return CliRunner().invoke(main, list(args))
+
+
+def assert_one_error(result, pattern: str) -> str:
+    """Exit 1 with exactly one line on stderr matching ``pattern``, no traceback."""
+    assert result.exit_code == 1, result.output
+    # click turned it into a message: any other exception would be a traceback
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, lines
+    assert re.fullmatch(pattern, lines[0]), lines[0]
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+def temps(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*.tmp"))
+
+
+def built_then_changed(tmp_path: Path) -> tuple[Path, dict[str, bytes]]:
+    """A workspace built once, whose case then changed so that every file would change."""
+    ws = make_workspace(tmp_path / "ws", {"acme.yaml": FULL_CASE})
+    assert build(ws, today=TODAY, formats=BUILD).ok
+    (ws / "content" / "acme.yaml").write_text(
+        FULL_CASE.replace("Brightline Studio", "Brightline Studios"), encoding="utf-8"
+    )
+    return ws, snapshot(ws / "output")
+
+
+def build_args(ws: Path) -> list[str]:
+    return ["build", "-w", str(ws), "--today", TODAY.isoformat(), "-f", ",".join(BUILD)]
+
+
+def test_a_file_where_the_case_folder_should_be_gives_one_message(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws", {"acme.yaml": FULL_CASE})
+    (ws / "output").mkdir()
+    (ws / "output" / "acme").write_text("a note the user left", encoding="utf-8")
+    result = mend(*build_args(ws))
+    assert_one_error(
+        result, r"error: cannot write output/acme/\S+: output/acme is a file, not a folder"
+    )
+    assert (ws / "output" / "acme").read_text(encoding="utf-8") == "a note the user left"
+    assert temps(ws) == []
+
+
+def test_a_file_where_a_subfolder_should_be_keeps_every_earlier_file(tmp_path: Path) -> None:
+    ws, _ = built_then_changed(tmp_path)
+    out = ws / "output"
+    shutil.rmtree(out / "acme" / "internal")
+    (out / "acme" / "internal").write_text("not a folder", encoding="utf-8")
+    before = snapshot(out)
+    result = mend(*build_args(ws))
+    assert_one_error(
+        result,
+        r"error: cannot write output/acme/internal/brief-2026-11-24\.\w+: "
+        r"output/acme/internal is a file, not a folder",
+    )
+    assert snapshot(out) == before  # the case's new plan, agenda, recap: none went in
+    assert temps(ws) == []
+
+
+def test_a_read_only_output_folder_gives_one_message_and_keeps_every_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Root ignores permission bits, so the folder's refusal is simulated: a
+    new file in output/acme cannot be created, as in a folder without write
+    permission (existing files there can still be read and opened)."""
+    ws, before = built_then_changed(tmp_path)
+    folder = str(ws / "output" / "acme")
+    real_open = os.open
+
+    def open_(path, flags, *args, **kwargs):
+        if flags & os.O_CREAT and str(path).startswith(folder) and not os.path.exists(path):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", open_)
+    result = mend(*build_args(ws))
+    line = assert_one_error(result, r"error: cannot write output/acme/\S+: Permission denied")
+    named = line.split()[3].rstrip(":").removeprefix("output/")
+    assert named in before  # the message names the file that could not be replaced
+    monkeypatch.undo()
+    assert snapshot(ws / "output") == before
+    assert temps(ws) == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to tell files apart")
+def test_a_full_disk_gives_one_message_and_keeps_the_last_good_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk fills up after two files of the case: the third write fails
+    with ENOSPC, halfway through the case."""
+    ws, before = built_then_changed(tmp_path)
+    out = str(ws / "output")
+    real_write = os.write
+    writes = []
+
+    def write(fd, data):
+        name = os.readlink(f"/proc/self/fd/{fd}")
+        if name.startswith(out) and not name.endswith(".mend-lock"):
+            writes.append(fd)
+            if len(writes) > 2:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", write)
+    result = mend(*build_args(ws))
+    assert_one_error(result, r"error: cannot write output/acme/\S+: No space left on device")
+    monkeypatch.undo()
+    assert len(writes) == 3
+    assert snapshot(ws / "output") == before
+    assert temps(ws) == []
+    assert mend(*build_args(ws)).exit_code == 0  # room again: the build goes through
+
+
+def test_temp_files_of_a_killed_build_are_removed_by_the_next(tmp_path: Path) -> None:
+    """A build killed between writing its files and renaming them leaves
+    temporary files and its pid in the lock file; the next build removes them."""
+    ws = make_workspace(tmp_path / "ws", {"acme.yaml": FULL_CASE})
+    assert build(ws, today=TODAY, formats=BUILD).ok
+    out = ws / "output"
+    before = snapshot(out)
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_BUILD, str(out)],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert temps(out) == [
+        f"acme/.plan.html.{killed.stdout.strip()}.tmp",
+        f"acme/internal/.brief-2026-11-24.md.{killed.stdout.strip()}.tmp",
+    ]
+    report = build(ws, today=TODAY, formats=BUILD)
+    assert report.ok and not report.written
+    assert temps(out) == []
+    assert snapshot(out) == before
+
+
+KILLED_BUILD = """
+import os, signal, sys
+from pathlib import Path, PurePosixPath
+from generator.output import BuildLock, Staging
+out = Path(sys.argv[1])
+BuildLock(out, out.parent).__enter__()
+staging = Staging(out, out.parent)
+staging.add(PurePosixPath("acme/plan.html"), b"half of a build")
+staging.add(PurePosixPath("acme/internal/brief-2026-11-24.md"), b"half of a build")
+print(os.getpid(), flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_temp_files_left_before_there_was_a_lock_are_removed(tmp_path: Path) -> None:
+    """Earlier versions of mend, killed mid-write, left ``.<name>.<pid>.tmp``
+    files and no lock file: the first build that takes the lock removes them."""
+    ws = make_workspace(tmp_path / "ws", {"acme.yaml": FULL_CASE})
+    (ws / "output" / "acme").mkdir(parents=True)
+    (ws / "output" / "acme" / ".plan.html.4242.tmp").write_text("half", encoding="utf-8")
+    (ws / "output" / ".index.html.4242.tmp").write_text("half", encoding="utf-8")
+    assert build(ws, today=TODAY, formats=BUILD).ok
+    assert temps(ws) == []
+
+
+def test_recaps_are_written_as_they_are_made_not_held_until_the_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When each recap renders, every recap before it is already on disk
+    (under its temporary name until the case is complete): memory holds one
+    recap, not all of them."""
+    extra = "".join(
+        f"  - date: 2026-11-{day}\n    attendees: [Dana Okafor]\n    summary: Call {day}.\n"
+        for day in range(11, 19)
+    )
+    case = FULL_CASE.replace("  - date: 2026-11-24\n", extra + "  - date: 2026-11-24\n", 1)
+    ws = make_workspace(tmp_path / "ws", {"acme.yaml": case})
+    folder = ws / "output" / "acme"
+    from generator.writers import eml
+
+    on_disk: list[int] = []
+    real = eml.write
+
+    def write(doc, source, ctx):
+        on_disk.append(len(list(folder.glob(".recap-*.tmp"))) if folder.is_dir() else 0)
+        return real(doc, source, ctx)
+
+    monkeypatch.setattr(eml, "write", write)
+    assert build(ws, today=TODAY, formats=("eml",)).ok
+    assert on_disk == list(range(9))  # the kickoff and eight calls
+    assert len(list(folder.glob("recap-*.eml"))) == 9 and temps(ws) == []
+
+
+def test_other_commands_that_write_give_one_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file", encoding="utf-8")
+    assert_one_error(
+        mend("init", str(blocker / "ws")),
+        rf"error: cannot write {re.escape(str(blocker))}/ws/\S+: "
+        rf"{re.escape(str(blocker))} is a file, not a folder",
+    )
+    assert_one_error(
+        mend("keygen", "Sam Rivera", "--out", str(blocker / "sam.p12")),
+        rf"error: cannot write {re.escape(str(blocker))}/sam.p12: "
+        rf"{re.escape(str(blocker))} is a file, not a folder",
+    )
+    ws = make_workspace(tmp_path / "ws", {"acme.yaml": FULL_CASE})
+    case = ws / "content" / "acme.yaml"
+    before = case.read_bytes()
+    real_open = os.open
+
+    def open_(path, flags, *args, **kwargs):
+        if flags & os.O_CREAT and str(path).startswith(str(ws / "content")):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", open_)
+    assert_one_error(
+        mend("log", "acme", "-w", str(ws), "--today", TODAY.isoformat(), "--decision", "Freeze"),
+        r"error: cannot write content/acme.yaml: No space left on device",
+    )
+    monkeypatch.undo()
+    assert case.read_bytes() == before
+    assert sorted(p.name for p in case.parent.iterdir()) == ["acme.yaml"]

@@ -1,0 +1,164 @@
+"""Peak memory of building one case with many held meetings (eml, ics).
+
+    .venv/bin/python bench/bench_memory.py [--meetings 250,1000,2000] [--runs 3]
+
+Generates a case with N held meetings (one recap each) into a temporary
+workspace and builds ``--format eml,ics`` in a child process, from an empty
+output folder, with one job. Peak memory is the child's maximum resident set
+size, read with ``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss`` by a small
+parent process that runs nothing else, so the figure is the build's alone.
+
+As a baseline measured in the same run, ``mend check`` of the same case
+loads and validates it without rendering anything: the difference between
+the two is what rendering and writing cost. A build that writes each recap as
+it is made keeps that difference flat in N; one that holds every recap until
+the end grows with it. Figures are medians of ``--runs`` runs (max RSS varies
+little between runs; the median guards against a run disturbed by others).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_build import TODAY, q, sentence  # noqa: E402
+
+#: Runs a command and prints its peak RSS in KiB (Linux reports ru_maxrss in KiB).
+MEASURE = (
+    "import resource, subprocess, sys\n"
+    "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)\n"
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+)
+
+
+def make_case(meetings: int, seed: int = 5) -> str:
+    """A case whose every meeting is held: a recap each, one a day up to yesterday."""
+    rng = random.Random(seed)
+    client, team = ["Dana Okafor", "Lee Chen"], ["Sam Rivera", "Ana Patel"]
+    start = TODAY - timedelta(days=meetings + 1)
+    lines = [
+        "id: big-case",
+        f"title: {q('Recovery of the ' + sentence(rng, 4).lower())}",
+        "timezone: Europe/London",
+        "client:",
+        "  organisation: Acme Logistics Ltd",
+        "  contacts:",
+        f"    - name: {q(client[0])}\n      email: dana@acme.example\n      primary: true",
+        f"    - name: {q(client[1])}\n      email: lee@acme.example",
+        "team:",
+        "  organisation: Brightline Studio",
+        "  members:",
+        f"    - name: {q(team[0])}\n      email: sam@brightline.example\n      lead: true",
+        f"    - name: {q(team[1])}\n      email: ana@brightline.example",
+        "incident:",
+        f"  summary: {q(sentence(rng, 30))}",
+        f"  occurred: {start.isoformat()}",
+        f"affirmations: [{q(sentence(rng))}]",
+        "plan:",
+        "  milestones:",
+    ]
+    for m in range(6):
+        lines += [
+            f"    - id: m{m}",
+            f"      title: {q(sentence(rng, 5))}",
+            f"      due: {(TODAY + timedelta(days=10 * m)).isoformat()}",
+            f"      owner: {q(team[0])}",
+        ]
+    lines += [
+        "  checkins:",
+        "    cadence: weekly",
+        f"    starts: {TODAY.isoformat()}",
+        '    time: "10:00"',
+        "    channel: video call",
+        f"    until: {(TODAY + timedelta(days=60)).isoformat()}",
+        "meetings:",
+    ]
+    for n in range(meetings):
+        day = start + timedelta(days=n)
+        lines += [
+            f"  - date: {day.isoformat()}",
+            f"    attendees: [{q(client[0])}, {q(team[0])}]",
+            f"    summary: {q(sentence(rng, 25))}",
+            f"    heard: [{q(sentence(rng))}]",
+            f"    decisions: [{q(sentence(rng))}]",
+            "    actions:",
+            f"      - text: {q(sentence(rng))}",
+            f"        owner: {q(team[1])}",
+            f"        due: {(day + timedelta(days=5)).isoformat()}",
+            "    progress:",
+            f"      - milestone: m{rng.randrange(6)}",
+            f"        status: {rng.choice(['on-track', 'at-risk'])}",
+            f"    positives: [{q(sentence(rng))}]",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def peak_mb(command: list[str], env: dict[str, str]) -> float:
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURE, *command],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    return int(done.stdout) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--meetings", default="250,1000,2000", help="comma list of sizes")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    sizes = [int(n) for n in args.meetings.split(",")]
+
+    mend = [sys.executable, "-m", "generator.cli"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    print(f"build --format eml,ics --jobs 1 of one case, medians of {args.runs} runs")
+    print(
+        f"{'held meetings':>13}  {'recaps':>6}  {'check (baseline)':>16}  {'build':>9}  {'build - check':>13}"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            ws = Path(tmp) / f"ws-{n}"
+            (ws / "content").mkdir(parents=True)
+            (ws / "content" / "big-case.yaml").write_text(make_case(n), encoding="utf-8")
+            common = ["--workspace", str(ws), "--today", TODAY.isoformat()]
+            check = statistics.median(
+                peak_mb([*mend, "check", *common], env) for _ in range(args.runs)
+            )
+            builds = []
+            for _ in range(args.runs):
+                out = ws / "output"
+                if out.exists():
+                    subprocess.run(["rm", "-rf", str(out)], check=True)
+                builds.append(
+                    peak_mb(
+                        [*mend, "build", *common, "--quiet", "--format", "eml,ics", "--jobs", "1"],
+                        env,
+                    )
+                )
+            recaps = len(list((ws / "output" / "big-case").glob("recap-*.eml")))
+            build = statistics.median(builds)
+            print(
+                f"{n:>13}  {recaps:>6}  {check:>13.1f} MB  {build:>6.1f} MB  {build - check:>10.1f} MB"
+            )
+
+
+if __name__ == "__main__":
+    main()
