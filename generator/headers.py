@@ -65,18 +65,31 @@ _Q_SAFE = frozenset(string.ascii_letters + string.digits + "!*+-/")
 _VISIBLE_ASCII = frozenset(chr(c) for c in range(0x21, 0x7F))
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 _QUOTED_SPACES = re.compile(r"(?<! ) ")
+_WSP_RUN = re.compile(r"[ \t]+")
 _Piece = TypeVar("_Piece", str, bytes)
+
+
+def display_name(name: str) -> str:
+    """A person's name as an address field holds it: runs of spaces and tabs made one space.
+
+    That is how readers show a display name in any case, and what Python's
+    parser reads from encoded words (it turns a run of whitespace in one
+    into a single space, so no encoding of "Müller  Dana" reads back with
+    both spaces there and in mail readers). Every other character is kept.
+    """
+    return _WSP_RUN.sub(" ", name).strip(" ")
 
 
 def address_field(name: str, mailboxes: Sequence[tuple[str, str]]) -> str:
     """``Name: mailbox, mailbox`` folded at 78 characters, CRLF between lines.
 
     Each mailbox is a ``(display name, addr-spec)`` pair; the addr-spec must
-    already be valid (``headerregistry.Address`` makes one).
+    already be valid (``headerregistry.Address`` makes one), and the name is
+    written as :func:`display_name` gives it.
     """
     folder = _Folder(name)
     for i, (display, addr_spec) in enumerate(mailboxes):
-        words = _phrase(display)
+        words = _phrase(display_name(display))
         words.append(f"<{addr_spec}>" if words else addr_spec)
         if i < len(mailboxes) - 1:
             words[-1] += ","

@@ -47,7 +47,14 @@ from zoneinfo import ZoneInfo
 from ..case import Case, CaseFile, Meeting, Person
 from ..documents import Document
 from ..errors import CaseError, HeaderError
-from ..headers import ADDRESS_FIELDS, address_field, addresses, parse_head, unstructured_field
+from ..headers import (
+    ADDRESS_FIELDS,
+    address_field,
+    addresses,
+    display_name,
+    parse_head,
+    unstructured_field,
+)
 from ..progress import STATUS_LABELS, current_statuses
 from ..render import short_date
 from ..schedule import following_meeting
@@ -173,7 +180,9 @@ def build_message(doc: Document, source: Source, ctx: BuildContext) -> bytes | N
         "Cc": [(p, TEAM) for p in cc],
     }
     written = {
-        field: [(p.name, _address(casefile, p, where).addr_spec) for p, where in group]
+        field: [
+            (display_name(p.name), _address(casefile, p, where).addr_spec) for p, where in group
+        ]
         for field, group in people.items()
         if group
     }
