@@ -97,6 +97,15 @@ class SignatureError(MendError):
     """Signing failed, or a signature did not verify."""
 
 
+class HeaderError(MendError):
+    """An address field does not say for certain who a message is from or goes to."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")
+
+
 class SendError(MendError):
     """An email could not be sent to every recipient."""
 

@@ -11,7 +11,6 @@ and refuse others, and the user must see the server's answer for each.
 
 from __future__ import annotations
 
-import email.policy
 import os
 import re
 import smtplib
@@ -19,12 +18,11 @@ import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.parser import BytesParser
-from email.utils import getaddresses
 from pathlib import Path
 
 from .config import SmtpSettings
-from .errors import SendError
+from .errors import HeaderError, SendError
+from .headers import ADDRESS_FIELDS, addresses, parse_head
 
 #: Header fields that stay in the file but are not transmitted.
 NOT_TRANSMITTED = ("bcc", "x-unsent")
@@ -59,23 +57,45 @@ class Outgoing:
 
 
 def read_message(path: Path) -> Outgoing:
-    """Read and check one .eml file: it must name a sender and a recipient."""
+    """Read and check one .eml file: one sender, a recipient, and no doubt about either.
+
+    The recipients are exactly the addresses of To, Cc and Bcc as the email
+    package parses them, and each address field must pass
+    :func:`~generator.headers.addresses`: a field that two parsers read
+    differently, or that holds a comment or group, is refused, because
+    that is how text in a name becomes a recipient. A message mend built
+    always passes; one edited by hand or built by an older mend may not.
+    """
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise SendError(f"{path}: cannot read: {exc.strerror}") from None
-    message: EmailMessage = BytesParser(policy=email.policy.default).parsebytes(raw)  # type: ignore[assignment]
+    data = transmitted(raw)
+    # The whole header section, Bcc included, read as text: RFC 6532 allows
+    # UTF-8 there, which BytesParser would leave undecoded.
+    head = re.sub(rb"\r?\n", b"\r\n", raw).partition(b"\r\n\r\n")[0]
     try:
-        senders = [addr for _, addr in getaddresses(message.get_all("From", [])) if addr]
-        fields = [v for key in ("To", "Cc", "Bcc") for v in message.get_all(key, [])]
-    except (ValueError, TypeError) as exc:
-        raise SendError(f"{path}: unreadable address header: {exc}") from None
-    recipients = list(dict.fromkeys(addr for _, addr in getaddresses(fields) if addr))
+        message = parse_head(head.decode("utf-8") + "\r\n")
+    except UnicodeDecodeError:
+        raise SendError(f"{path}: not a message to send: its header is not UTF-8 text") from None
+    fields: dict[str, list[tuple[str, str]]] = {}
+    for field in ADDRESS_FIELDS:
+        try:
+            fields[field] = addresses(message, field)
+        except HeaderError as exc:
+            raise SendError(
+                f"{path}: {exc.field} header: {exc.reason}; not sent (rebuild the message "
+                "with mend, or correct the header)"
+            ) from None
+    senders = [addr for _, addr in fields["From"]]
+    recipients = list(
+        dict.fromkeys(addr for field in ("To", "Cc", "Bcc") for _, addr in fields[field])
+    )
     if len(senders) != 1:
         raise SendError(f"{path}: not a message to send: it needs exactly one From address")
     if not recipients:
         raise SendError(f"{path}: not a message to send: it has no To, Cc or Bcc address")
-    return Outgoing(path, message, senders[0], recipients, transmitted(raw))
+    return Outgoing(path, message, senders[0], recipients, data)
 
 
 def transmitted(raw: bytes) -> bytes:

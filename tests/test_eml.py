@@ -5,9 +5,13 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import os
+import re
 from datetime import date, datetime
+from email.header import decode_header, make_header
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesParser
+from email.utils import getaddresses
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -17,6 +21,7 @@ from click.testing import CliRunner
 
 from generator.build import build
 from generator.cli import main
+from generator.writers import eml as eml_writer
 
 from .conftest import make_workspace
 
@@ -452,3 +457,142 @@ def test_recap_command_builds_one_meeting(tmp_path):
         "recap-2026-11-12.eml",
         "recap-2026-11-26.eml",
     ]
+
+
+# -- header injection and exact text (issue 14, items 1 and 2) ----------------------------
+
+#: The issue's name: specials, and long enough that the To header folds inside it.
+INJECTING = (
+    "Dana Okafor (Head of Ops) <eve@evil.example>, and a long tail to force the header "
+    "to fold past 78 chars"
+)
+
+
+def strict_reading(data: bytes, field: str) -> list[tuple[str, str]]:
+    """An address field as a strict RFC 2047 reader sees it: syntax, then decoding."""
+    head = data.split(b"\r\n\r\n")[0].decode("utf-8")
+    (raw,) = [
+        line.partition(":")[2]
+        for line in head.replace("\r\n ", " ").split("\r\n")
+        if line.startswith(f"{field}:")
+    ]
+    return [(str(make_header(decode_header(name))), addr) for name, addr in getaddresses([raw])]
+
+
+def strict_subject(data: bytes) -> str:
+    head = data.split(b"\r\n\r\n")[0].decode("ascii")
+    (raw,) = [
+        line.partition(":")[2].lstrip(" ")
+        for line in re.sub(r"\r\n(?=[ \t])", "", head).split("\r\n")
+        if line.startswith("Subject:")
+    ]
+    return str(make_header(decode_header(raw)))
+
+
+def test_a_contact_name_cannot_add_a_recipient(tmp_path):
+    text = CASE.replace("    - name: Mo Byrne\n", f'    - name: "{INJECTING}"\n')
+    ws = make(tmp_path, text)
+    args = ["-w", str(ws), "--today", "2026-12-01"]
+    result = CliRunner().invoke(main, ["build", "--format", "eml", *args])
+    assert result.exit_code == 0, result.output
+    eml = ws / "output" / "harbour" / "recap-2026-11-12.eml"
+    data = eml.read_bytes()
+    assert max(len(line) for line in data.split(b"\r\n")) <= 78  # it does fold
+    expected = [(INJECTING, "mo@harbour.example"), ("Lee Chen", "lee@harbour.example")]
+    to = parse(data)["To"].addresses
+    assert [(a.display_name, a.addr_spec) for a in to] == expected
+    assert strict_reading(data, "To") == expected
+
+    result = CliRunner().invoke(main, ["send", "--dry-run", str(eml), "-w", str(ws)])
+    assert result.exit_code == 0, result.output
+    assert "  Recipients: mo@harbour.example, lee@harbour.example, ana@north.example" in (
+        result.output.splitlines()
+    )
+    assert "eve@evil.example" not in result.output.split("Recipients:")[1]
+    assert "dry run: nothing sent (1 messages, 3 recipients)" in result.output
+
+
+#: (title, contact name, lead name) in each script the issue names.
+SCRIPTS = {
+    "German": (
+        "Den Relaunch des Kundenportals für Müller & Söhne wieder auf Kurs bringen",
+        "Jürgen Müller-Lüdenscheidt",
+        "Ciara Walsh",
+    ),
+    "Polish": (
+        "Przywrócenie portalu klienta w Łodzi na właściwe tory",
+        "Małgorzata Wąsowska-Żółkiewska",
+        "Łukasz Brzęczyszczykiewicz",
+    ),
+    "Greek": (
+        "Επαναφορά της πύλης πελατών στην πορεία της",
+        "Αλέξανδρος Παπαδόπουλος-Κωνσταντινίδης",
+        "Γιώργος Νικολάου",
+    ),
+    "Japanese": ("顧客ポータルの再構築を 軌道に戻す", "山田 太郎", "佐藤 花子"),
+    "emoji": ("Launch 🚀 party 🎉🎉 for the team", "Dana 🎉 Okafor", "Sam ✨ Rivera"),
+    "Arabic": (
+        "إعادة إطلاق بوابة العملاء إلى المسار الصحيح",
+        "محمد بن عبد الرحمن آل سعود",
+        "ليلى حداد",
+    ),
+    "Hebrew": ("החזרת פורטל הלקוחות למסלול (שלב 2)", "דנה אוקפור (ראש תפעול)", "נועה לוי"),
+}
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_subjects_and_names_in_any_script_read_back_exactly(tmp_path, script):
+    title, contact, lead = SCRIPTS[script]
+    text = (
+        CASE.replace("name: Mo Byrne", f'name: "{contact}"')
+        .replace("name: Ciara Walsh", f'name: "{lead}"')
+        .replace("owner: Ciara Walsh", f'owner: "{lead}"')
+        .replace("title: Putting the Harbour Bakery rebrand right", f'title: "{title}"')
+    )
+    data, message = recap(tmp_path, text)
+    head = data.split(b"\r\n\r\n")[0].decode("ascii")
+    # Within 78 characters, but for a name whose non-ASCII words are too long
+    # for one RFC 2047 word: it is one longer word on a line of its own (see
+    # headers.py: two adjacent words would read differently in Python and mail readers).
+    long_lines = [line for line in head.split("\r\n") if len(line) > 78]
+    assert all(re.fullmatch(r"(From:|To:)? ?=\?utf-8\?[qb]\?[^? ]*\?=", x) for x in long_lines)
+    if script not in ("Greek", "Arabic"):
+        assert not long_lines
+    subject = f"Recap of our kickoff on 12 Nov 2026: {title}"
+    assert message["Subject"] == subject
+    assert strict_subject(data) == subject
+    to = [(contact, "mo@harbour.example"), ("Lee Chen", "lee@harbour.example")]
+    assert [(a.display_name, a.addr_spec) for a in message["To"].addresses] == to
+    assert strict_reading(data, "To") == to
+    assert [(a.display_name, a.addr_spec) for a in message["From"].addresses] == [
+        (lead, "ciara@north.example")
+    ]
+    assert strict_reading(data, "From") == [(lead, "ciara@north.example")]
+
+
+def test_recaps_with_hostile_names_are_the_same_bytes_on_every_build(tmp_path):
+    title, contact, _ = SCRIPTS["Greek"]
+    text = CASE.replace("name: Mo Byrne", f'name: "{INJECTING} {contact}"').replace(
+        "title: Putting the Harbour Bakery rebrand right", f'title: "{title}"'
+    )
+    assert build_recaps(make(tmp_path / "a", text)) == build_recaps(make(tmp_path / "b", text))
+
+
+def test_the_parse_back_refuses_a_header_that_adds_a_recipient(tmp_path, monkeypatch):
+    """The check does not trust the composer: here, the email package's folder composes."""
+
+    def library_fold(field: str, mailboxes: list[tuple[str, str]]) -> str:
+        message = EmailMessage(policy=email.policy.SMTP)
+        message[field] = [Address(display_name=name, addr_spec=addr) for name, addr in mailboxes]
+        return message.as_string().rstrip("\r\n")
+
+    monkeypatch.setattr(eml_writer, "address_field", library_fold)
+    text = CASE.replace("    - name: Mo Byrne\n", f'    - name: "{INJECTING}"\n')
+    ws = make(tmp_path, text)
+    result = CliRunner().invoke(main, ["recap", "harbour", "-w", str(ws), "--today", "2026-12-01"])
+    assert result.exit_code == 1, result.output
+    line = line_of(text, '    - name: "Dana')
+    assert f"content/harbour.yaml:{line}: client.contacts[1].name: cannot write " in result.output
+    assert "in the recap's To header: holds a comment in parentheses" in result.output
+    assert "Traceback" not in result.output
+    assert not list(ws.rglob("*.eml"))

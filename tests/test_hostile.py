@@ -295,6 +295,17 @@ def test_emails_parse_and_their_html_is_safe(hostile_build) -> None:
         internal = [m for m, key in markers.items() if key in INTERNAL_KEYS]
         assert not [m for m in internal if m in plain or m in html]
         assert RTL in message["Subject"] or "MK000X" in message["Subject"]
+        # Every name is a name: the hostile payloads add no recipient, and read back whole.
+        case = yaml.safe_load((out.parent / "content" / "acme.yaml").read_text("utf-8"))
+        people = {
+            p["email"]: p["name"] for p in case["client"]["contacts"] + case["team"]["members"]
+        }
+        for field in ("From", "To", "Cc"):
+            for address in message[field].addresses:
+                assert address.display_name == people[address.addr_spec], (path.name, field)
+        assert {a.addr_spec for f in ("To", "Cc") for a in message[f].addresses} == set(people) - {
+            next(m["email"] for m in case["team"]["members"] if m.get("lead"))
+        }
 
 
 def test_pdfs_show_the_text_and_link_nowhere_unsafe(hostile_build) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import email.policy
 import ipaddress
+import re
 import socket
 import ssl
 from email.parser import BytesParser
@@ -24,7 +25,7 @@ from generator.cli import main
 from generator.send import transmitted
 
 from .conftest import make_workspace
-from .test_eml import CASE, TODAY
+from .test_eml import CASE, INJECTING, TODAY
 
 EML = "recap-2026-11-12.eml"
 REFUSED = "lee@harbour.example"
@@ -344,3 +345,84 @@ def test_transmitted_drops_whole_fields_only():
     assert transmitted(raw) == (
         b"From: a@example.com\r\nSubject: Bcc: in a subject stays\r\n\r\nBcc: in the body stays\r\n"
     )
+
+
+# -- header injection (issue 14, item 1) ----------------------------------------------------
+
+#: What mend wrote before for the issue's name, as CPython folded it: unquoted,
+#: so the name's "<eve@evil.example>," read as a recipient of its own.
+INJECTED_TO = (
+    b"To: Dana Okafor (Head of Ops) <eve@evil.example>, and a long tail to force the\r\n"
+    b" header to fold past 78 chars <mo@harbour.example>,\r\n"
+    b" Lee Chen <lee@harbour.example>\r\n"
+)
+
+
+def test_a_name_full_of_specials_reaches_only_the_real_addresses(tmp_path):
+    name = INJECTING + ' — Müller (Ωμέγα), "quoted" \\ [x]; a: b@c.example'
+    ws = make_workspace(
+        tmp_path / "ws", {"harbour.yaml": CASE.replace("name: Mo Byrne", f"name: {q(name)}")}
+    )
+    assert build(ws, today=TODAY, formats=("eml",)).ok
+    recorder = Recorder()
+    controller = serve(recorder)
+    try:
+        configure(ws, controller.port)
+        result = send(ws, eml_of(ws))
+    finally:
+        controller.stop()
+    assert result.exit_code == 0, result.output
+    ((sender, rcpts, data),) = recorder.received
+    assert sender == "ciara@north.example"
+    assert rcpts == ["mo@harbour.example", "lee@harbour.example", "ana@north.example"]
+    message = parse(data)
+    assert [(a.display_name, a.addr_spec) for a in message["To"].addresses] == [
+        (name, "mo@harbour.example"),
+        ("Lee Chen", "lee@harbour.example"),
+    ]
+
+
+def q(text: str) -> str:
+    """A YAML double-quoted scalar."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def with_field(raw: bytes, name: str, new: bytes, keep: bool = False) -> bytes:
+    """``raw`` with its ``name`` field (continuation lines too) replaced by ``new``."""
+    pattern = re.compile(rb"^" + name.encode() + rb": .*\r\n(?:[ \t].*\r\n)*", re.MULTILINE)
+    return pattern.sub(lambda m: (m.group(0) if keep else b"") + new, raw, count=1)
+
+
+@pytest.mark.parametrize(
+    ("field", "new", "keep", "reason"),
+    [
+        ("To", INJECTED_TO, False, "holds a comment in parentheses"),
+        ("Cc", b"Cc: friends: ana@north.example, eve@evil.example;\r\n", False, "group"),
+        ("To", b"To: eve@evil.example\r\n", True, "appears 2 times"),
+        ("From", b"Reply-To: alice@example.org)<eve@evil.example>\r\n", True, "cannot"),
+    ],
+)
+def test_a_header_that_could_add_a_recipient_is_refused_before_connecting(
+    workspace, field, new, keep, reason
+):
+    """Sent or dry-run, an ambiguous address field stops everything, even other files."""
+    recorder = Recorder()
+    controller = serve(recorder)
+    eml = eml_of(workspace)
+    raw = with_field(eml.read_bytes(), field, new, keep)
+    eml.write_bytes(raw)
+    named = "Reply-To" if new.startswith(b"Reply-To") else field
+    other = eml.parent / "recap-2026-11-26.eml"
+    try:
+        configure(workspace, controller.port)
+        sent = send(workspace, other, eml)
+        dry = CliRunner().invoke(main, ["send", "--dry-run", str(eml), "-w", str(workspace)])
+    finally:
+        controller.stop()
+    for result in (sent, dry):
+        assert result.exit_code == 1, result.output
+        assert f"Error: {eml}: {named} header: " in result.output
+        assert reason in result.output
+        assert "Recipients:" not in result.output and "Traceback" not in result.output
+    assert recorder.received == []  # nothing went out, not even the good message
+    assert eml.read_bytes() == raw  # and the file is left as it was

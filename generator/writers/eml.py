@@ -1,12 +1,15 @@
 """Recap emails: one RFC 5322 message per held meeting.
 
-The message is built with :class:`email.message.EmailMessage` and written
-with the SMTP policy: names and subjects in any script are encoded per
-RFC 2047, lines end in CRLF, and header values are folded by the library,
-never by us. A case text field cannot hold a line break (case.py refuses
-it), so no value can add a header. Only an address whose local part is not
-ASCII needs RFC 6532's UTF-8 headers; such a message is written with the
-SMTPUTF8 policy, and ``mend send`` asks the server for SMTPUTF8.
+The header section is composed by :mod:`generator.headers`, not by the
+email package, whose folding can unquote a long display name (gh-80222)
+and lose the spaces between encoded words: a name is always plain words, a
+quoted-string or encoded words, a Subject reads back with its spaces, and
+lines end in CRLF. Before a message is returned, its header section is
+parsed back and refused unless every address field names exactly the
+people intended (:func:`_check_head`). A case text field cannot hold a line
+break (case.py refuses it), so no value can add a header. Only an address
+whose local part is not ASCII is written in UTF-8 (RFC 6532), and ``mend
+send`` then asks the server for SMTPUTF8.
 
 The structure is the one Google Calendar and Exchange use for invitations,
 because it is the one every mail client has learnt to read::
@@ -33,18 +36,25 @@ import re
 from datetime import date, datetime, time, timedelta
 from email import charset, encoders
 from email.headerregistry import Address
-from email.message import EmailMessage, Message
+from email.message import Message
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.policy import Policy
 from email.utils import format_datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from ..case import Case, CaseFile, Meeting, Person
 from ..documents import Document
-from ..errors import CaseError, MendError
+from ..errors import CaseError, HeaderError
+from ..headers import (
+    ADDRESS_FIELDS,
+    address_field,
+    addresses,
+    display_name,
+    parse_head,
+    unstructured_field,
+)
 from ..progress import STATUS_LABELS, current_statuses
 from ..render import short_date
 from ..schedule import following_meeting
@@ -66,10 +76,9 @@ BODY_POLICY = email.policy.compat32.clone(linesep="\r\n", mangle_from_=False)
 QUOTED_PRINTABLE_UTF8 = charset.Charset("utf-8")
 QUOTED_PRINTABLE_UTF8.body_encoding = charset.QP
 _P = TypeVar("_P", bound=Message)
-
-
-class EmailError(MendError):
-    """A recap cannot be written as a valid message."""
+#: Where the people of each header are in a case file.
+CONTACTS = ("client", "contacts")
+TEAM = ("team", "members")
 
 
 def recipients(case: Case) -> tuple[list[Person], list[Person]]:
@@ -165,49 +174,45 @@ def build_message(doc: Document, source: Source, ctx: BuildContext) -> bytes | N
             ]
         )
 
-    addresses = {
-        "From": [_address(casefile, lead, ("team", "members"))],
-        "To": [_address(casefile, p, ("client", "contacts")) for p in to],
-        "Cc": [_address(casefile, p, ("team", "members")) for p in cc],
+    people = {
+        "From": [(lead, TEAM)],
+        "To": [(p, CONTACTS) for p in to],
+        "Cc": [(p, TEAM) for p in cc],
     }
-    every = [a for group in addresses.values() for a in group]
-    policy: Policy = (
-        email.policy.SMTP
-        if all(a.addr_spec.isascii() for a in every)
-        else email.policy.SMTPUTF8  # RFC 6532: a local part in another script
-    )
+    written = {
+        field: [
+            (display_name(p.name), _address(casefile, p, where).addr_spec) for p, where in group
+        ]
+        for field, group in people.items()
+        if group
+    }
+    subject = f"Recap of our {meeting.kind} on {short_date(meeting.date)}: {case.title}"
     end = meeting_end(case, meeting)
+    head = "\r\n".join(
+        [
+            *(address_field(field, pairs) for field, pairs in written.items()),
+            unstructured_field("Subject", subject),
+            f"Date: {format_datetime(end)}",
+            f"Message-ID: <recap-{meeting.date.isoformat()}.{case.id}@{_id_domain(lead)}>",
+            "MIME-Version: 1.0",
+            "X-Mailer: mend",
+            f"{UNSENT_HEADER}: 1",
+        ]
+    )
+    _check_head(casefile, head, people, written, subject)
     following = following_meeting(case, meeting.date)
     context = _context(doc, source, meeting, to, following)
     text = tidy_text(ctx.renderer.render("eml/recap.txt", context))
     html = ctx.renderer.render("eml/recap.html", {**context, "format": "html"})
 
-    message = EmailMessage(policy=policy)
-    try:
-        message["From"] = addresses["From"]
-        message["To"] = addresses["To"]
-        if addresses["Cc"]:
-            message["Cc"] = addresses["Cc"]
-        message["Subject"] = (
-            f"Recap of our {meeting.kind} on {short_date(meeting.date)}: {case.title}"
-        )
-    except (ValueError, TypeError) as exc:  # the email package refuses a value
-        raise EmailError(
-            f"{casefile.display}: cannot write the recap of {meeting.date}: {exc}"
-        ) from None
-    message["Date"] = format_datetime(end)
-    message["Message-ID"] = f"<recap-{meeting.date.isoformat()}.{case.id}@{_id_domain(lead)}>"
-    message["MIME-Version"] = "1.0"
-    message["X-Mailer"] = "mend"
-    message[UNSENT_HEADER] = "1"
     invite = b""
     if following is not None:
         invite = invitation(case, following[0], following[1], stamp=end).to_ical()
     body = _body(text, html, invite)
-    _stable_boundaries(body, [str(message.items()), text, html, invite])
-    # The header section as the modern API wrote it (it encodes and folds
-    # the people's names and the subject), then the MIME tree.
-    return message.as_bytes().rstrip(b"\r\n") + b"\r\n" + body.as_bytes(policy=BODY_POLICY)
+    _stable_boundaries(body, [head, text, html, invite])
+    # The header section as headers.py wrote and checked it, then the MIME
+    # tree, whose first lines are the top-level Content-Type and encoding.
+    return head.encode("utf-8") + b"\r\n" + body.as_bytes(policy=BODY_POLICY)
 
 
 def _body(text: str, html: str, invite: bytes) -> Message:
@@ -290,17 +295,99 @@ def _address(casefile: CaseFile, person: Person, where: tuple[str, str]) -> Addr
     try:
         return Address(display_name=person.name, username=user, domain=domain)
     except (ValueError, IndexError) as exc:
-        people = getattr(casefile.case, where[0])
-        members = people.contacts if where[0] == "client" else people.members
-        index = members.index(person)
         raise CaseError(
             [
                 casefile.problem(
-                    (*where, index, "email"),
+                    _field_of(casefile, person, where, "email"),
                     f'cannot use "{person.email}" as an email address: {exc}',
                 )
             ]
         ) from None
+
+
+def _field_of(
+    casefile: CaseFile, person: Person, where: tuple[str, str], leaf: str
+) -> tuple[str | int, ...]:
+    """The path of one of a person's fields in the case file, for a message."""
+    group = getattr(casefile.case, where[0])
+    members = group.contacts if where[0] == "client" else group.members
+    return (*where, members.index(person), leaf)
+
+
+def _check_head(
+    casefile: CaseFile,
+    head: str,
+    people: dict[str, list[tuple[Person, tuple[str, str]]]],
+    written: dict[str, list[tuple[str, str]]],
+    subject: str,
+) -> None:
+    """Refuse a header section that does not read back exactly as it was meant.
+
+    The section is parsed as a mail reader would (policy.default), and every
+    address field must give exactly the people intended, names included,
+    and pass :func:`~generator.headers.addresses`'s checks, which ``mend
+    send`` makes again. This does not trust headers.py to be right: it is
+    what stands between a bug there (or in the email package) and a recap
+    to an address that was only part of a name. It costs a parse of the
+    header section, about a tenth of a recap's build (bench/bench_recap.py).
+    """
+    message = parse_head(head + "\r\n")
+    for field in ADDRESS_FIELDS:
+        want = written.get(field, [])
+        try:
+            got: list[tuple[str, str]] | None = addresses(message, field)
+            reason = ""
+        except HeaderError as exc:
+            got, reason = None, exc.reason
+        if got == want:
+            continue
+        person, where, leaf, alone = _culprit(field, people[field], want)
+        reason = reason or f"it would read back as {_describe(got or [])}"
+        raise CaseError(
+            [
+                casefile.problem(
+                    _field_of(casefile, person, where, leaf),
+                    f"cannot write {_describe([alone])} in the recap's {field} header: "
+                    f"{reason}; mend writes no header that could change who a message "
+                    "goes to",
+                )
+            ]
+        )
+    if str(message["Subject"]) != subject:
+        raise CaseError(
+            [
+                casefile.problem(
+                    ("title",),
+                    f"the recap's Subject would read back as {str(message['Subject'])!r}, "
+                    "not as the title; mend writes no Subject that changes the text",
+                )
+            ]
+        )
+
+
+def _culprit(
+    field: str, group: list[tuple[Person, tuple[str, str]]], want: list[tuple[str, str]]
+) -> tuple[Person, tuple[str, str], str, tuple[str, str]]:
+    """The first person whose mailbox does not read back alone (else the first of all).
+
+    The blame is on the email when the address fails even without the name.
+    """
+
+    def reads_back(pair: tuple[str, str]) -> bool:
+        try:
+            return addresses(parse_head(address_field(field, [pair]) + "\r\n"), field) == [pair]
+        except HeaderError:
+            return False
+
+    for (person, where), pair in zip(group, want, strict=True):
+        if not reads_back(pair):
+            return person, where, "name" if reads_back(("", pair[1])) else "email", pair
+    person, where = group[0]
+    return person, where, "name", want[0]
+
+
+def _describe(pairs: list[tuple[str, str]]) -> str:
+    return ", ".join(f"{name!r} <{addr}>" if name else f"<{addr}>" for name, addr in pairs)
 
 
 def _id_domain(lead: Person) -> str:
