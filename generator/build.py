@@ -27,22 +27,23 @@ from typing import Any
 from . import output as output_folder
 from .cache import (
     MANIFEST_NAME,
-    TODAY_INDEPENDENT,
     CaseEntry,
     Fingerprints,
     Manifest,
     base_key,
     digest,
 )
-from .case import CaseFile, load_case, read_case_bytes
+from .case import CaseFile, load_case, read_case_bytes, redact
 from .config import CONFIG_NAME, Config, load_config
-from .documents import FORMATS, KINDS, Document, documents_for
+from .constants import FORMATS
+from .documents import Document, documents_for
 from .errors import CaseError, MendError, Problem, WriteError, display_path
+from .kinds import KINDS, Registry
 from .output import BuildLock, Staging, shown, sweep_temps
 from .progress import rollup
 from .render import get_renderer
 from .schedule import next_meeting
-from .views import build_view, redact
+from .views import build_view
 from .writers import BuildContext, Source, get_writer
 
 CASE_SUFFIXES = (".yaml", ".yml")
@@ -220,13 +221,22 @@ def render_case(
     ctx: BuildContext,
     *,
     formats: Sequence[str] = FORMATS,
-    kinds: Sequence[str] = KINDS,
+    kinds: Sequence[str] | None = None,
     only_date: date | None = None,
     wanted: Callable[[Document, str], bool] | None = None,
+    registry: Registry = KINDS,
 ) -> dict[PurePosixPath, bytes]:
     """Every file of one case, in memory (the build streams :func:`iter_case`)."""
     return dict(
-        iter_case(casefile, ctx, formats=formats, kinds=kinds, only_date=only_date, wanted=wanted)
+        iter_case(
+            casefile,
+            ctx,
+            formats=formats,
+            kinds=kinds,
+            only_date=only_date,
+            wanted=wanted,
+            registry=registry,
+        )
     )
 
 
@@ -235,9 +245,10 @@ def iter_case(
     ctx: BuildContext,
     *,
     formats: Sequence[str] = FORMATS,
-    kinds: Sequence[str] = KINDS,
+    kinds: Sequence[str] | None = None,
     only_date: date | None = None,
     wanted: Callable[[Document, str], bool] | None = None,
+    registry: Registry = KINDS,
 ) -> Iterator[tuple[PurePosixPath, bytes]]:
     """Each file of one case as it is rendered, so that it can be written and
     forgotten: a case with 2,000 recaps never holds more than one.
@@ -247,7 +258,7 @@ def iter_case(
     """
     sources: dict[tuple[str, bool], Source] = {}
     for doc, fmt in planned_outputs(
-        casefile, ctx.today, formats=formats, kinds=kinds, only_date=only_date
+        casefile, ctx.today, formats=formats, kinds=kinds, only_date=only_date, registry=registry
     ):
         if wanted is not None and not wanted(doc, fmt):
             continue
@@ -256,7 +267,7 @@ def iter_case(
         if source is None:
             case = casefile.case if doc.audience == "internal" else redact(casefile.case)
             view = build_view(casefile, doc.audience, ctx.today, markdown=fmt == "md")
-            source = sources[key] = Source(casefile, case, view)
+            source = sources[key] = Source(casefile.where, case, view)
         data = get_writer(fmt)(doc, source, ctx)
         if data is not None:  # None: the writer skipped it and said why (ctx.warn)
             yield doc.path(fmt), data
@@ -267,14 +278,19 @@ def planned_outputs(
     today: date,
     *,
     formats: Sequence[str] = FORMATS,
-    kinds: Sequence[str] = KINDS,
+    kinds: Sequence[str] | None = None,
     only_date: date | None = None,
+    registry: Registry = KINDS,
 ) -> list[tuple[Document, str]]:
-    """Each (document, format) of a case that a build with these options makes."""
+    """Each (document, format) of a case that a build with these options makes.
+
+    ``kinds`` narrows the registry's kinds by name (``None``: all of them).
+    """
     return [
         (doc, fmt)
-        for doc in documents_for(casefile.case, today)
-        if doc.kind in kinds and (only_date is None or doc.date in (None, only_date))
+        for doc in documents_for(casefile.case, today, registry)
+        if (kinds is None or doc.kind in kinds)
+        and (only_date is None or doc.date in (None, only_date))
         for fmt in doc.formats
         if fmt in formats
     ]
@@ -312,10 +328,11 @@ class _Job:
     root: Path
     today: date
     formats: tuple[str, ...]
-    kinds: tuple[str, ...]
+    kinds: tuple[str, ...]  # the names of the kinds asked for
     only_date: date | None
     base: str
     out: Path
+    registry: Registry = KINDS
 
 
 _worker: tuple[_Job, Workspace, BuildContext, Fingerprints] | None = None
@@ -357,7 +374,7 @@ def _build_one(task: _Task) -> _Result:
     def wanted(doc: Document, fmt: str) -> bool:
         rel = str(doc.path(fmt))
         key = fingerprints.output_key(
-            base=job.base, case_hash=case_hash, kind=doc.kind, fmt=fmt, today=today
+            base=job.base, case_hash=case_hash, kind=doc.spec, fmt=fmt, today=today
         )
         outputs[rel] = {"kind": doc.kind, "fmt": fmt, "key": key}
         old = previous.get(rel)
@@ -376,6 +393,7 @@ def _build_one(task: _Task) -> _Result:
             kinds=job.kinds,
             only_date=job.only_date,
             wanted=wanted,
+            registry=job.registry,
         ):
             staging.add(rel_path, data)
             made.add(str(rel_path))
@@ -426,7 +444,7 @@ def _fast_skip(task: _Task, job: _Job, fingerprints: Fingerprints) -> bool:
         task.force
         or entry is None
         or entry.today != job.today.isoformat()
-        and not _today_free(entry)
+        and not _today_free(entry, job.registry)
     ):
         return False
     if not (set(job.formats) <= set(entry.formats) and set(job.kinds) <= set(entry.kinds)):
@@ -441,10 +459,12 @@ def _fast_skip(task: _Task, job: _Job, fingerprints: Fingerprints) -> bool:
     for rel, info in entry.outputs.items():
         if info["fmt"] not in job.formats or info["kind"] not in job.kinds:
             continue
+        if info["kind"] not in job.registry:  # a kind this build does not know
+            return False
         key = fingerprints.output_key(
             base=job.base,
             case_hash=entry.hash,
-            kind=info["kind"],
+            kind=job.registry[info["kind"]],
             fmt=info["fmt"],
             today=job.today.isoformat(),
         )
@@ -453,8 +473,10 @@ def _fast_skip(task: _Task, job: _Job, fingerprints: Fingerprints) -> bool:
     return True
 
 
-def _today_free(entry: CaseEntry) -> bool:
-    return all((o["kind"], o["fmt"]) in TODAY_INDEPENDENT for o in entry.outputs.values())
+def _today_free(entry: CaseEntry, registry: Registry) -> bool:
+    return all(
+        o["kind"] in registry and not registry[o["kind"]].uses_today for o in entry.outputs.values()
+    )
 
 
 def build(
@@ -463,7 +485,8 @@ def build(
     today: date,
     out: Path | None = None,
     formats: Sequence[str] = FORMATS,
-    kinds: Sequence[str] = KINDS,
+    kinds: Sequence[str] | None = None,
+    registry: Registry = KINDS,
     cases: Sequence[str] | None = None,
     only_date: date | None = None,
     jobs: int | None = 1,
@@ -497,10 +520,11 @@ def build(
         root=workspace.root,
         today=today,
         formats=tuple(formats),
-        kinds=tuple(kinds),
+        kinds=registry.names if kinds is None else tuple(kinds),
         only_date=only_date,
         base=base_key(config_bytes),
         out=out,
+        registry=registry,
     )
     wait = output_folder.LOCK_WAIT if lock_wait is None else lock_wait
     with BuildLock(out, workspace.root, wait=wait, on_wait=on_wait):
@@ -597,9 +621,9 @@ def _build_locked(
         for rel in [r for r in manifest.cases if r not in present]:
             entry = manifest.cases.pop(rel)
             _remove_files(out, entry.outputs, report, workspace.root)
-    if cases is None and "html" in job.formats and set(job.kinds) == set(KINDS):
+    if cases is None and "html" in job.formats and set(job.kinds) == set(job.registry.names):
         failed_files = sorted({f.split(":")[0] for f in report.failed})
-        index = render_index(manifest, failed_files, _worker[2])
+        index = render_index(manifest, failed_files, _worker[2], job.registry)
         staging = Staging(out, workspace.root)
         staging.add(PurePosixPath("index.html"), index)
         report.unchanged.extend(staging.unchanged)
@@ -725,44 +749,44 @@ def index_summary(casefile: CaseFile, today: date) -> dict[str, Any]:
     }
 
 
-#: The order documents are listed in on the index page.
-INDEX_ORDER = ("agenda", "plan", "agreement", "calendar", "recap")
-
-
-def document_links(entry: CaseEntry) -> list[dict[str, Any]]:
+def document_links(entry: CaseEntry, registry: Registry = KINDS) -> list[dict[str, Any]]:
     """The client-facing files a case has now, grouped by document.
 
-    Read from the manifest, so the index links only files that exist. Of
-    the recaps, only the latest is linked, with a count.
+    Read from the manifest, so the index links only files that exist. Of a
+    kind the index shows only the latest of (the recaps), only the latest
+    is linked, with a count.
     """
+    indexed = {kind.name: kind for kind in registry.indexed()}
     groups: dict[tuple[str, str], list[dict[str, str]]] = {}
     for rel, info in entry.outputs.items():
-        if "/internal/" in rel or info["kind"] not in INDEX_ORDER or "declined" in info:
+        kind = indexed.get(info["kind"])
+        if kind is None or kind.audience != "client" or "declined" in info:
             continue
         stem = PurePosixPath(rel).stem
-        day = stem.rsplit("-", 3)[-3:] if info["kind"] in ("agenda", "recap") else []
-        groups.setdefault((info["kind"], "-".join(day)), []).append(
-            {"href": rel, "format": info["fmt"]}
-        )
-    recaps = sorted(day for kind, day in groups if kind == "recap")
+        day = "-".join(stem.rsplit("-", 3)[-3:]) if "{date}" in kind.stem else ""
+        groups.setdefault((kind.name, day), []).append({"href": rel, "format": info["fmt"]})
+    rank = {name: i for i, name in enumerate(indexed)}
     links = []
-    for (kind, day), files in sorted(
-        groups.items(), key=lambda g: (INDEX_ORDER.index(g[0][0]), g[0][1])
-    ):
-        if kind == "recap" and day != recaps[-1]:
+    for (name, day), files in sorted(groups.items(), key=lambda g: (rank[g[0][0]], g[0][1])):
+        kind = indexed[name]
+        days = sorted(d for n, d in groups if n == name)
+        if kind.index_latest and day != days[-1]:
             continue
         links.append(
             {
-                "kind": kind,
+                "kind": name,
+                "label": kind.index_label,
                 "date": date.fromisoformat(day) if day else None,
-                "count": len(recaps) if kind == "recap" else 1,
+                "count": len(days) if kind.index_latest else 1,
                 "files": sorted(files, key=lambda f: FORMATS.index(f["format"])),
             }
         )
     return links
 
 
-def render_index(manifest: Manifest, invalid: list[str], ctx: BuildContext) -> bytes:
+def render_index(
+    manifest: Manifest, invalid: list[str], ctx: BuildContext, registry: Registry = KINDS
+) -> bytes:
     """``output/index.html``: every case at a glance, client-safe."""
     entries = []
     for entry in sorted(manifest.cases.values(), key=lambda e: (e.summary.get("title", ""), e.id)):
@@ -783,7 +807,7 @@ def render_index(manifest: Manifest, invalid: list[str], ctx: BuildContext) -> b
                 if nxt
                 else None,
                 "rollup": s["rollup"],
-                "links": document_links(entry),
+                "links": document_links(entry, registry),
             }
         )
     context = {

@@ -14,7 +14,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 import jinja2.meta
@@ -22,16 +22,11 @@ import jinja2.meta
 from . import __version__
 from .writers import atomic_write
 
+if TYPE_CHECKING:
+    from .kinds import Kind
+
 MANIFEST_NAME = ".mend-manifest.json"
 MANIFEST_FORMAT = 1
-
-#: Documents that read the case but not the date: a new --today keeps them.
-TODAY_INDEPENDENT = {
-    ("recap", "eml"),
-    ("calendar", "ics"),
-    ("agreement", "html"),
-    ("agreement", "pdf"),
-}
 
 
 def digest(*parts: bytes | str) -> str:
@@ -43,24 +38,12 @@ def digest(*parts: bytes | str) -> str:
     return h.hexdigest()[:32]
 
 
-def templates_for(kind: str, fmt: str) -> tuple[str, ...]:
-    """The templates a document's writer starts from; includes are found from them."""
-    return {
-        "md": (f"md/{kind}.md",),
-        "html": (f"html/{kind}.html",),
-        "pdf": (f"html/{kind}.html",),
-        "eml": (f"eml/{kind}.txt", f"eml/{kind}.html"),
-        "ics": (f"ics/{kind}.ics",),
-    }.get(fmt, ())
-
-
 class Fingerprints:
     """Hashes of templates (with everything they extend, include or import)."""
 
     def __init__(self, search_path: list[Path], assets: Path | None = None) -> None:
         self.search_path = search_path
         self.assets = assets
-        self._files: dict[str, str] = {}
         self._trees: dict[str, str] = {}
         self._env = jinja2.Environment()
         self._assets_fp: str | None = None
@@ -126,12 +109,13 @@ class Fingerprints:
             self._assets_fp = digest(*parts)
         return self._assets_fp
 
-    def output_key(self, *, base: str, case_hash: str, kind: str, fmt: str, today: str) -> str:
+    def output_key(self, *, base: str, case_hash: str, kind: Kind, fmt: str, today: str) -> str:
         """The key of one output file: equal keys mean equal bytes."""
-        parts = [base, case_hash, kind, fmt, *(self.template(t) for t in templates_for(kind, fmt))]
+        templates = (self.template(t) for t in kind.templates_for(fmt))
+        parts = [base, case_hash, kind.name, fmt, *templates]
         if fmt == "pdf":
             parts.append(self.assets_fingerprint())
-        if (kind, fmt) not in TODAY_INDEPENDENT:
+        if kind.uses_today:
             parts.append(today)
         return digest(*parts)
 

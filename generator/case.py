@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -34,6 +34,14 @@ from pydantic import (
     ValidationError,
 )
 
+from .constants import (
+    Audience,
+    Cadence,
+    CaseStatus,
+    MeetingKind,
+    Status,
+    Weekday,
+)
 from .errors import CaseError, Problem
 
 #: A case file larger than this is refused before it is parsed: real cases,
@@ -49,18 +57,7 @@ TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 EMAIL_RE = re.compile(r"^[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\]+\.[^@\s<>()\[\],;:\"\\]+$")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\u2028\u2029\x85]")
 
-Status = Literal["planned", "on-track", "at-risk", "done", "missed"]
 Party = Literal["us", "client"]
-CASE_STATUSES = ("open", "resolved", "closed")
-WEEKDAYS = (
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-)
 
 
 # -- field types ---------------------------------------------------------------
@@ -155,14 +152,27 @@ T = typing.TypeVar("T")
 List = Annotated[list[T], BeforeValidator(_none_is_empty)]
 
 
+#: Marks a field as internal: it may appear only in documents under
+#: ``internal/``. A model declares the audience of its other fields in
+#: ``AUDIENCE``; a field whose model is internal is internal too. Everything
+#: that keeps internal text out of client documents (the redacted case, the
+#: keys a view leaves out, the table in the README) is derived from these
+#: declarations by :func:`internal_paths` and :func:`redact`.
+INTERNAL = object()
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    #: Every model says who its fields are for (there is no default, so a
+    #: new model cannot forget: tests/test_case.py walks them all).
+    AUDIENCE: ClassVar[Audience]
 
 
 # -- the case file, version 1 --------------------------------------------------
 
 
 class Person(_Model):
+    AUDIENCE = "client"
     name: RequiredText
     role: Text | None = None
     email: Email | None = None
@@ -170,31 +180,37 @@ class Person(_Model):
 
 
 class Contact(Person):
+    AUDIENCE = "client"
     primary: bool = False
 
 
 class Member(Person):
+    AUDIENCE = "client"
     lead: bool = False
 
 
 class Client(_Model):
+    AUDIENCE = "client"
     organisation: RequiredText
-    culture: Markdown | None = None  # internal
+    culture: Annotated[Markdown | None, INTERNAL] = None
     contacts: Annotated[List[Contact], Field(min_length=1)]
 
 
 class Team(_Model):
+    AUDIENCE = "client"
     organisation: Text | None = None
     members: Annotated[List[Member], Field(min_length=1)]
 
 
 class Incident(_Model):
+    AUDIENCE = "client"
     summary: RequiredMarkdown
     occurred: Day | None = None
     impact: Markdown | None = None
 
 
 class Fact(_Model):
+    AUDIENCE = "internal"
     text: RequiredText
     source: Literal["client", "us", "record"] | None = None
     disputed: bool = False
@@ -202,12 +218,14 @@ class Fact(_Model):
 
 
 class Feeling(_Model):
+    AUDIENCE = "internal"
     who: Name | None = None
     feeling: Text
     evidence: Text | None = None
 
 
-class Listening(_Model):  # internal, every field of it
+class Listening(_Model):
+    AUDIENCE = "internal"
     facts: List[Fact] = []
     feelings: List[Feeling] = []
     unsaid: List[Text] = []
@@ -216,22 +234,26 @@ class Listening(_Model):  # internal, every field of it
 
 
 class Ownership(_Model):
+    AUDIENCE = "client"
     mistakes: List[Text] = []
     apology: Markdown | None = None
 
 
 class Framing(_Model):
-    client_view: Markdown | None = None  # internal
-    our_view: Markdown | None = None  # internal
+    AUDIENCE = "client"
+    client_view: Annotated[Markdown | None, INTERNAL] = None
+    our_view: Annotated[Markdown | None, INTERNAL] = None
     shared: Markdown | None = None
 
 
 class Objective(_Model):
+    AUDIENCE = "client"
     id: Slug
     text: RequiredText
 
 
 class Milestone(_Model):
+    AUDIENCE = "client"
     id: Slug
     title: RequiredText
     due: Day
@@ -241,8 +263,9 @@ class Milestone(_Model):
 
 
 class Checkins(_Model):
-    cadence: Literal["weekly", "fortnightly", "monthly"]
-    weekday: Literal[WEEKDAYS] | None = None  # type: ignore[valid-type]
+    AUDIENCE = "client"
+    cadence: Cadence
+    weekday: Weekday | None = None
     time: Clock | None = None
     duration: Annotated[int, Field(gt=0, le=24 * 60)] = 30
     channel: Text | None = None
@@ -252,12 +275,14 @@ class Checkins(_Model):
 
 
 class Plan(_Model):
+    AUDIENCE = "client"
     objectives: List[Objective] = []
     milestones: Annotated[List[Milestone], Field(min_length=1)]
     checkins: Checkins | None = None
 
 
 class Action(_Model):
+    AUDIENCE = "client"
     text: RequiredText
     owner: Name | None = None
     due: Day | None = None
@@ -265,15 +290,17 @@ class Action(_Model):
 
 
 class Progress(_Model):
+    AUDIENCE = "client"
     milestone: Slug
     status: Status
     note: Text | None = None
 
 
 class Meeting(_Model):
+    AUDIENCE = "client"
     date: Day
     time: Clock | None = None
-    kind: Literal["kickoff", "check-in", "review", "closing"] = "check-in"
+    kind: MeetingKind = "check-in"
     attendees: List[Name] = []
     summary: Markdown | None = None
     heard: List[Text] = []
@@ -282,7 +309,7 @@ class Meeting(_Model):
     progress: List[Progress] = []
     positives: List[Text] = []
     concerns: List[Text] = []
-    internal_notes: Markdown | None = None  # internal
+    internal_notes: Annotated[Markdown | None, INTERNAL] = None
 
     @property
     def held(self) -> bool:
@@ -291,12 +318,14 @@ class Meeting(_Model):
 
 
 class Commitment(_Model):
+    AUDIENCE = "client"
     party: Literal["us", "client", "both"]
     text: RequiredText
     due: Day | None = None
 
 
 class Signatory(_Model):
+    AUDIENCE = "client"
     name: RequiredText
     party: Party
     role: Text | None = None
@@ -304,6 +333,7 @@ class Signatory(_Model):
 
 
 class Agreement(_Model):
+    AUDIENCE = "client"
     title: Text = "Recovery agreement"
     effective: Day
     background: Markdown | None = None
@@ -313,14 +343,15 @@ class Agreement(_Model):
 
 
 class Case(_Model):
+    AUDIENCE = "client"
     id: Slug | None = None
     title: RequiredText
-    status: Literal[CASE_STATUSES] = "open"  # type: ignore[valid-type]
+    status: CaseStatus = "open"
     timezone: TimeZone | None = None
     client: Client
     team: Team
     incident: Incident
-    listening: Listening | None = None  # internal
+    listening: Listening | None = None
     ownership: Ownership | None = None
     framing: Framing | None = None
     affirmations: List[Text] = []
@@ -339,20 +370,6 @@ class Case(_Model):
     def people(self) -> set[str]:
         """Every name a case may refer to: client contacts and team members."""
         return {p.name for p in self.client.contacts} | {m.name for m in self.team.members}
-
-
-#: Who a document is for: the client, or us alone.
-Audience = Literal["client", "internal"]
-
-#: Fields that may appear only in internal documents, as paths into a case
-#: ("*" stands for every item of a list). views.py strips exactly these.
-INTERNAL_FIELDS: tuple[tuple[str, ...], ...] = (
-    ("client", "culture"),
-    ("listening",),
-    ("framing", "client_view"),
-    ("framing", "our_view"),
-    ("meetings", "*", "internal_notes"),
-)
 
 
 # -- reading YAML with line numbers --------------------------------------------
@@ -582,6 +599,93 @@ def _unwrap(annotation: Any) -> Any:
             return annotation
 
 
+# -- the audience of each field --------------------------------------------------
+
+
+def field_model(annotation: Any) -> type[_Model] | None:
+    """The model a field holds (itself, in a list, or optional), if any."""
+    model = _unwrap(annotation)
+    return model if isinstance(model, type) and issubclass(model, _Model) else None
+
+
+def is_internal(model: type[_Model], name: str) -> bool:
+    """Whether a field may appear only in internal documents."""
+    info = model.model_fields[name]
+    held = field_model(info.annotation)
+    return (
+        INTERNAL in info.metadata
+        or model.AUDIENCE == "internal"
+        or (held is not None and held.AUDIENCE == "internal")
+    )
+
+
+@functools.cache
+def internal_paths(model: type[_Model] | None = None) -> tuple[tuple[str, ...], ...]:
+    """Every internal field, as a path into a case ("*" for every item of a list).
+
+    A path stops at the first internal field: what it holds is internal too.
+    """
+    model = model or Case
+    paths: list[tuple[str, ...]] = []
+    for name, info in model.model_fields.items():
+        if is_internal(model, name):
+            paths.append((name,))
+            continue
+        held = field_model(info.annotation)
+        if held is not None:
+            step = (name, "*") if _is_list(info.annotation) else (name,)
+            paths.extend((*step, *rest) for rest in internal_paths(held))
+    return tuple(paths)
+
+
+@functools.cache
+def _redaction(model: type[_Model]) -> tuple[tuple[str, ...], tuple[tuple[str, bool], ...]]:
+    """A model's internal fields, and the fields holding models that have some."""
+    internal = tuple(name for name in model.model_fields if is_internal(model, name))
+    inner = []
+    for name, info in model.model_fields.items():
+        held = field_model(info.annotation)
+        if name not in internal and held is not None and internal_paths(held):
+            inner.append((name, _is_list(info.annotation)))
+    return internal, tuple(inner)
+
+
+M = typing.TypeVar("M", bound=_Model)
+
+
+def redact(value: M) -> M:
+    """A copy of a model with every internal field emptied, at any depth.
+
+    Every internal field is optional, so a redacted case is still a valid
+    case: writers and views handle it like any other.
+    """
+    internal, inner = _redaction(type(value))
+    if not internal and not inner:
+        return value
+    update: dict[str, Any] = dict.fromkeys(internal)
+    for name, is_list in inner:
+        held = getattr(value, name)
+        if held is not None:
+            update[name] = [redact(item) for item in held] if is_list else redact(held)
+    return value.model_copy(update=update)
+
+
+def _is_list(annotation: Any) -> bool:
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
+        else:
+            return origin is list
+
+
+#: Fields that may appear only in internal documents, as paths into a case
+#: ("*" stands for every item of a list), derived from the models.
+INTERNAL_FIELDS: tuple[tuple[str, ...], ...] = internal_paths()
+
+
 def _model_at(loc: Iterable[str | int]) -> type[BaseModel] | None:
     model: Any = Case
     for part in loc:
@@ -680,6 +784,26 @@ class CaseFile:
     def id(self) -> str:
         assert self.case.id is not None
         return self.case.id
+
+    def problem(self, path: Path_, message: str) -> Problem:
+        return self.where.problem(path, message)
+
+    @property
+    def where(self) -> Locator:
+        return Locator(self.display, self.lines)
+
+
+@dataclass(frozen=True)
+class Locator:
+    """Where each field of a case file is, and no field's value.
+
+    A writer of a client document that finds a field it cannot use blames
+    it by file, line and path; it gets this instead of the :class:`CaseFile`,
+    which holds the whole case, internal fields included.
+    """
+
+    display: str
+    lines: dict[Path_, int] = field(repr=False, hash=False, compare=False)
 
     def problem(self, path: Path_, message: str) -> Problem:
         return Problem(self.display, _line_for(self.lines, path), format_path(path), message)

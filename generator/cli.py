@@ -17,9 +17,9 @@ from typing import Any
 
 import click
 
+from .constants import FORMATS, MEETING_KINDS, STATUSES
 from .errors import escape_controls
-
-ALL_FORMATS = ("md", "html", "pdf", "eml", "ics")
+from .kinds import KINDS
 
 
 def say(message: object = "", *, fg: str | None = None, err: bool = False) -> None:
@@ -67,10 +67,10 @@ class FormatList(click.ParamType):
         if isinstance(value, tuple):
             return value
         items = tuple(dict.fromkeys(v.strip().lower() for v in value.split(",") if v.strip()))
-        unknown = [v for v in items if v not in ALL_FORMATS]
+        unknown = [v for v in items if v not in FORMATS]
         if unknown or not items:
             self.fail(
-                f"unknown format {', '.join(unknown) or '(none)'}; choose from {', '.join(ALL_FORMATS)}",
+                f"unknown format {', '.join(unknown) or '(none)'}; choose from {', '.join(FORMATS)}",
                 param,
                 ctx,
             )
@@ -122,7 +122,7 @@ def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
         "-f",
         "formats",
         type=FormatList(),
-        default=",".join(ALL_FORMATS),
+        default=",".join(FORMATS),
         show_default=True,
         help="Comma list of formats to write: md, html, pdf, eml, ics.",
     )(func)
@@ -430,12 +430,14 @@ def _build_one_kind(
     )
     if not (report.written or report.unchanged or report.skipped or report.failed):
         report.failed.append(
-            f"{case}: no {kind} to build as of {today.isoformat()} ({_why_none(kind)})"
+            f"{case}: no {kind} to build as of {today.isoformat()} ({KINDS[kind].none_reason})"
         )
     _finish(report, out, workspace, quiet)
 
 
 def _single_document(kind: str, summary: str) -> click.Command:
+    """``mend KIND CASE``, for a kind of the registry that has a command of its own."""
+
     @click.argument("case")
     @workspace_options
     @output_options
@@ -446,29 +448,9 @@ def _single_document(kind: str, summary: str) -> click.Command:
     return click.command(kind)(command)
 
 
-def _why_none(kind: str) -> str:
-    return {
-        "brief": "no next meeting: add plan.checkins or a meeting on or after today",
-        "agenda": "no next meeting: add plan.checkins or a meeting on or after today",
-        "recap": "no held meeting matches",
-        "agreement": "the case has no agreement section",
-        "calendar": "the case has no plan.checkins",
-    }.get(kind, "nothing in the requested formats")
-
-
-for _kind, _summary in (
-    (
-        "brief",
-        "Build the internal prep brief for a case's next meeting (internal/, never for the client).",
-    ),
-    ("agenda", "Build the client agenda for a case's next meeting: the five-part recovery agenda."),
-    ("plan", "Build a case's living recovery plan: milestones, check-ins and the meeting log."),
-    (
-        "agreement",
-        "Build a case's agreement, with an empty signature field per signatory in the PDF.",
-    ),
-):
-    main.add_command(_single_document(_kind, _summary))
+for _kind in KINDS:
+    if _kind.command_help is not None:
+        main.add_command(_single_document(_kind.name, _kind.command_help))
 
 
 @main.command()
@@ -674,9 +656,6 @@ def send(messages: tuple[Path, ...], workspace: Path, dry_run: bool) -> None:
 
 
 # -- mend log ---------------------------------------------------------------------------
-
-MEETING_KINDS = ("kickoff", "check-in", "review", "closing")
-STATUSES = ("planned", "on-track", "at-risk", "done", "missed")
 
 
 class ClockType(click.ParamType):

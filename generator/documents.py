@@ -1,8 +1,8 @@
-"""Which documents a case yields, for which audience, under which names.
+"""Which documents a case yields as of a day, and where their files go.
 
-This is the output layout of DESIGN.md in code: the agenda and brief exist
-only while a next meeting does, a recap exists for each held meeting, the
-agreement only when the case has one, the calendar only with check-ins.
+What each kind of document is (its audience, formats, file name, when a
+case has one) is declared in :mod:`generator.kinds`; this module applies a
+registry of kinds to one case.
 """
 
 from __future__ import annotations
@@ -12,60 +12,50 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
-from .case import Audience, Case, Signatory
-from .schedule import held_meetings, next_meeting
+from .kinds import KINDS, Kind, Registry
 
-#: Every format mend writes, in the order it builds them.
-FORMATS = ("md", "html", "pdf", "eml", "ics")
-
-#: Document kinds a user can ask for one at a time (``mend agenda CASE``).
-KINDS = ("brief", "agenda", "plan", "recap", "agreement", "calendar")
+if TYPE_CHECKING:
+    from .case import Case, Signatory
+    from .constants import Audience
 
 
 @dataclass(frozen=True)
 class Document:
-    """One document of one case: what it is and where its files go."""
+    """One document of one case: its kind, and its date when it has one."""
 
     case_id: str
-    kind: str
-    audience: Audience
-    stem: str  # path under output/<case>/ without suffix, e.g. "internal/brief-2026-11-24"
-    formats: tuple[str, ...]
+    spec: Kind
     date: date | None = None
 
     @property
-    def template(self) -> str:
-        return self.kind
+    def kind(self) -> str:
+        return self.spec.name
+
+    @property
+    def audience(self) -> Audience:
+        return self.spec.audience
+
+    @property
+    def formats(self) -> tuple[str, ...]:
+        return self.spec.formats
+
+    @property
+    def stem(self) -> str:
+        """The path under ``output/<case>/`` without suffix (``internal/brief-2026-11-24``)."""
+        return self.spec.file_stem(self.date)
 
     def path(self, fmt: str) -> PurePosixPath:
         """The output file of one format, relative to the output folder."""
         return PurePosixPath(self.case_id) / f"{self.stem}.{fmt}"
 
 
-def documents_for(case: Case, today: date) -> list[Document]:
-    """Every document the case yields as of ``today``."""
+def documents_for(case: Case, today: date, registry: Registry = KINDS) -> list[Document]:
+    """Every document the case yields as of ``today``, kind by kind."""
     cid = case.id
     assert cid is not None
-    docs: list[Document] = []
-    nxt = next_meeting(case, today)
-    if nxt is not None:
-        day = nxt.date.isoformat()
-        docs.append(
-            Document(cid, "brief", "internal", f"internal/brief-{day}", ("md", "html"), nxt.date)
-        )
-        docs.append(
-            Document(cid, "agenda", "client", f"agenda-{day}", ("md", "html", "pdf"), nxt.date)
-        )
-    docs.append(Document(cid, "plan", "client", "plan", ("md", "html", "pdf")))
-    for meeting in held_meetings(case):
-        day = meeting.date.isoformat()
-        docs.append(Document(cid, "recap", "client", f"recap-{day}", ("eml",), meeting.date))
-    if case.agreement is not None:
-        docs.append(Document(cid, "agreement", "client", "agreement", ("html", "pdf")))
-    if case.plan.checkins is not None:
-        docs.append(Document(cid, "calendar", "client", "checkins", ("ics",)))
-    return docs
+    return [Document(cid, kind, day) for kind in registry for day in kind.occurs(case, today)]
 
 
 def slugify(text: str) -> str:

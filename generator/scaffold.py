@@ -33,7 +33,6 @@ import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .case import (
-    WEEKDAYS,
     Checkins,
     Client,
     Contact,
@@ -46,8 +45,10 @@ from .case import (
     read_text,
     validate_case,
 )
+from .constants import WEEKDAYS
 from .documents import slugify
 from .errors import CaseError, MendError, Problem, WriteError
+from .kinds import KINDS
 from .writers import atomic_write
 
 if TYPE_CHECKING:
@@ -143,23 +144,13 @@ def fill_dates(text: str, today: date) -> str:
     return _RELATIVE_DATE_RE.sub(replace, text)
 
 
-_KIND_NAMES = {
-    "agenda": "the client agenda",
-    "agreement": "the agreement",
-    "brief": "the internal prep brief",
-    "calendar": "the check-in calendar",
-    "index": "output/index.html, every case at a glance",
-    "plan": "the living recovery plan",
-    "recap": "the recap email",
-}
-#: Documents whose PDF is printed from their HTML template.
-_PDF_KINDS = {"agenda", "agreement", "plan"}
 _SHARED_FILES = {
     "html/base.html": "the one HTML layout that every page extends",
     "html/style.css": "the one stylesheet, for screen and print (PDF)",
     "html/macros.html": "small pieces the HTML documents share",
     "md/macros.md": "small pieces the Markdown documents share",
     "eml/base.html": "the layout of HTML emails",
+    "html/index.html": "output/index.html, every case at a glance",
 }
 
 
@@ -178,21 +169,23 @@ def theme_listing() -> str:
 
 
 def _describe_theme_file(rel: str) -> str:
+    """What a theme file makes, from the kinds of document that start from it."""
     if rel in _SHARED_FILES:
         return _SHARED_FILES[rel]
-    folder, _, name = rel.partition("/")
-    kind = _KIND_NAMES.get(name.split(".")[0], f"`{name.split('.')[0]}`")
-    if folder == "html" and name.split(".")[0] in _PDF_KINDS:
-        return f"{kind}, as a web page and the PDF made from it"
-    if folder == "html":
-        return f"{kind}, as a web page"
-    if folder == "md":
-        return f"{kind}, in Markdown"
-    if folder == "eml":
-        part = "plain-text" if name.endswith(".txt") else "HTML"
-        return f"{kind}: its {part} part"
-    if folder == "ics":
-        return kind
+    for kind in KINDS:
+        formats = [fmt for fmt in kind.formats if rel in kind.templates_for(fmt)]
+        if not formats:
+            continue
+        if formats == ["html", "pdf"]:
+            return f"{kind.label}, as a web page and the PDF made from it"
+        if formats == ["html"]:
+            return f"{kind.label}, as a web page"
+        if formats == ["md"]:
+            return f"{kind.label}, in Markdown"
+        if formats == ["eml"]:
+            part = "plain-text" if rel.endswith(".txt") else "HTML"
+            return f"{kind.label}: its {part} part"
+        return kind.label
     return "used by the theme"
 
 

@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 
-from .case import WEEKDAYS, Case, Checkins, Meeting
+from .case import Case, Checkins, Meeting
+from .constants import WEEKDAYS
 
 
 def first_checkin(checkins: Checkins) -> date:

@@ -21,7 +21,6 @@ from pydantic import BaseModel
 from .case import (
     INTERNAL_FIELDS,
     MARKDOWN,
-    Audience,
     Case,
     CaseFile,
     Listening,
@@ -30,23 +29,15 @@ from .case import (
     _unwrap,
     is_markdown,
     item_annotation,
+    redact,
 )
+from .constants import Audience
 from .documents import signature_fields
 from .history import as_view, compute
 from .progress import STATUS_LABELS, current_statuses, is_overdue
 from .render import escape_markdown, sanitize_markdown
 from .schedule import held_meetings, meetings_by_date, next_meeting, upcoming_checkins
 from .timeline import timeline_svg
-
-
-def redact(case: Case) -> Case:
-    """A copy of the case with every internal field emptied."""
-    update: dict[str, Any] = {"listening": None}
-    update["client"] = case.client.model_copy(update={"culture": None})
-    if case.framing is not None:
-        update["framing"] = case.framing.model_copy(update={"client_view": None, "our_view": None})
-    update["meetings"] = [m.model_copy(update={"internal_notes": None}) for m in case.meetings]
-    return case.model_copy(update=update)
 
 
 def _exclude_spec() -> dict[str, Any]:

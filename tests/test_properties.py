@@ -93,7 +93,9 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
             "contacts": contacts,
         },
         "team": {"organisation": draw(text()), "members": [lead]},
-        "incident": {"summary": draw(markdown()) or "x", "impact": draw(markdown())},
+        # A required Markdown field must have something visible in it ("  " is
+        # refused as blank, rightly), so a blank draw becomes "x".
+        "incident": {"summary": draw(markdown()).strip() or "x", "impact": draw(markdown())},
         "listening": {
             "facts": [{"text": INTERNAL + draw(text()), "note": INTERNAL + draw(markdown())}],
             "feelings": [{"who": contacts[0]["name"], "feeling": INTERNAL + draw(text())}],

@@ -9,7 +9,7 @@ import pytest
 from generator.build import build
 from generator.errors import TemplateError
 from generator.render import Renderer
-from generator.views import build_view
+from generator.views import build_view, dump
 
 from .conftest import FULL_CASE, SENTINELS, TODAY, make_workspace
 from .test_case import load
@@ -66,3 +66,80 @@ def test_strict_undefined_names_the_missing_field(tmp_path):
     (tmp_path / "templates" / "html" / "x.html").write_text("{{ case.nope }}")
     with pytest.raises(TemplateError, match="nope"):
         Renderer(tmp_path).render("html/x.html", {"case": {}})
+
+
+# -- the audience declared on the model -----------------------------------------------
+
+
+def _models_reachable_from(model: type) -> set[type]:
+    from generator.case import field_model
+
+    seen: set[type] = set()
+    todo = [model]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        for info in current.model_fields.values():
+            held = field_model(info.annotation)
+            if held is not None:
+                todo.append(held)
+    return seen
+
+
+def test_every_model_of_the_case_declares_its_audience() -> None:
+    """No default: a model added without saying who it is for fails here."""
+    from generator.case import Case
+
+    models = _models_reachable_from(Case)
+    assert len(models) >= 15
+    undeclared = [m.__name__ for m in models if "AUDIENCE" not in vars(m)]
+    assert not undeclared, f"models without AUDIENCE: {undeclared}"
+    assert all(m.AUDIENCE in ("client", "internal") for m in models)
+
+
+def test_the_internal_fields_are_the_ones_case_format_md_marks() -> None:
+    """The contract's (internal) marks, as paths; derived from the models' markers."""
+    from generator.case import INTERNAL_FIELDS
+
+    assert set(INTERNAL_FIELDS) == {
+        ("client", "culture"),
+        ("listening",),
+        ("framing", "client_view"),
+        ("framing", "our_view"),
+        ("meetings", "*", "internal_notes"),
+    }
+
+
+def test_redact_empties_every_internal_field_and_nothing_else(tmp_path: Path) -> None:
+    from generator.case import INTERNAL_FIELDS, redact
+
+    case = load(tmp_path, FULL_CASE).case
+    redacted = redact(case)
+    full, safe = case.model_dump(), redacted.model_dump()
+
+    def values(data: object, path: tuple[str, ...]) -> list[object]:
+        if not path:
+            return [data]
+        head, rest = path[0], path[1:]
+        if head == "*":
+            return [v for item in data for v in values(item, rest)]  # type: ignore[attr-defined]
+        return values(data[head], rest) if data is not None else []  # type: ignore[index]
+
+    for path in INTERNAL_FIELDS:
+        assert any(v for v in values(full, path)), f"the fixture fills {path}"
+        assert not any(v for v in values(safe, path)), f"{path} survives redaction"
+
+    # Outside the internal fields, the redacted case is the case.
+    assert dump(redacted, "client") == dump(case, "client")
+
+
+def test_readme_lists_exactly_the_internal_fields() -> None:
+    """The README's table of internal fields is the models' declaration, not a copy to keep."""
+    from generator.case import INTERNAL_FIELDS, format_path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    table = readme.split("<!-- internal-fields -->")[1]
+    listed = {line.split("`")[1] for line in table.splitlines() if line.startswith("| `")}
+    assert listed == {format_path(p) for p in INTERNAL_FIELDS}

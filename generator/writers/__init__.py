@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..case import Case, CaseFile
+    from ..case import Case, Locator
     from ..config import Config
     from ..documents import Document
     from ..render import Renderer
@@ -26,9 +26,14 @@ if TYPE_CHECKING:
 
 @dataclass
 class Source:
-    """What a writer may read: the case (redacted for client documents) and its view."""
+    """What a writer may read: the case (redacted for client documents) and its view.
 
-    casefile: CaseFile
+    Nothing here holds an internal field for a client document: ``case`` is
+    the redacted copy, ``view`` was built from it, and ``where`` knows only
+    the lines of fields, to blame one in a message.
+    """
+
+    where: Locator
     case: Case
     view: dict[str, Any]
 

@@ -44,7 +44,7 @@ from email.utils import format_datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from ..case import Case, CaseFile, Meeting, Person
+from ..case import Case, Meeting, Person
 from ..documents import Document
 from ..errors import CaseError, HeaderError
 from ..headers import (
@@ -147,13 +147,13 @@ def tidy_text(text: str) -> str:
 
 def build_message(doc: Document, source: Source, ctx: BuildContext) -> bytes | None:
     """The recap of the meeting on ``doc.date``, or None when nobody could receive it."""
-    case, casefile = source.case, source.casefile
+    case = source.case
     meeting = next(m for m in case.meetings if m.date == doc.date)
     to, cc = recipients(case)
     if not to:
         ctx.warn(
             str(
-                casefile.problem(
+                source.where.problem(
                     ("client", "contacts"),
                     f"no client contact has an email, so the recap of {meeting.date} was "
                     "not written (add `email` to the primary contact)",
@@ -166,7 +166,7 @@ def build_message(doc: Document, source: Source, ctx: BuildContext) -> bytes | N
         index = case.team.members.index(lead)
         raise CaseError(
             [
-                casefile.problem(
+                source.where.problem(
                     ("team", "members", index),
                     f"the team lead ({lead.name}) has no `email`; recaps are sent from "
                     "the lead's address, so add one",
@@ -180,9 +180,7 @@ def build_message(doc: Document, source: Source, ctx: BuildContext) -> bytes | N
         "Cc": [(p, TEAM) for p in cc],
     }
     written = {
-        field: [
-            (display_name(p.name), _address(casefile, p, where).addr_spec) for p, where in group
-        ]
+        field: [(display_name(p.name), _address(source, p, where).addr_spec) for p, where in group]
         for field, group in people.items()
         if group
     }
@@ -199,11 +197,11 @@ def build_message(doc: Document, source: Source, ctx: BuildContext) -> bytes | N
             f"{UNSENT_HEADER}: 1",
         ]
     )
-    _check_head(casefile, head, people, written, subject)
+    _check_head(source, head, people, written, subject)
     following = following_meeting(case, meeting.date)
     context = _context(doc, source, meeting, to, following)
-    text = tidy_text(ctx.renderer.render("eml/recap.txt", context))
-    html = ctx.renderer.render("eml/recap.html", {**context, "format": "html"})
+    text = tidy_text(ctx.renderer.render(doc.spec.templates_for("eml")[0], context))
+    html = ctx.renderer.render(doc.spec.templates_for("eml")[1], {**context, "format": "html"})
 
     invite = b""
     if following is not None:
@@ -285,7 +283,7 @@ def _context(
     }
 
 
-def _address(casefile: CaseFile, person: Person, where: tuple[str, str]) -> Address:
+def _address(source: Source, person: Person, where: tuple[str, str]) -> Address:
     """A person as a header address; a domain in another script becomes IDNA."""
     assert person.email is not None
     user, _, domain = person.email.rpartition("@")
@@ -297,8 +295,8 @@ def _address(casefile: CaseFile, person: Person, where: tuple[str, str]) -> Addr
     except (ValueError, IndexError) as exc:
         raise CaseError(
             [
-                casefile.problem(
-                    _field_of(casefile, person, where, "email"),
+                source.where.problem(
+                    _field_of(source, person, where, "email"),
                     f'cannot use "{person.email}" as an email address: {exc}',
                 )
             ]
@@ -306,16 +304,16 @@ def _address(casefile: CaseFile, person: Person, where: tuple[str, str]) -> Addr
 
 
 def _field_of(
-    casefile: CaseFile, person: Person, where: tuple[str, str], leaf: str
+    source: Source, person: Person, where: tuple[str, str], leaf: str
 ) -> tuple[str | int, ...]:
     """The path of one of a person's fields in the case file, for a message."""
-    group = getattr(casefile.case, where[0])
+    group = getattr(source.case, where[0])
     members = group.contacts if where[0] == "client" else group.members
     return (*where, members.index(person), leaf)
 
 
 def _check_head(
-    casefile: CaseFile,
+    source: Source,
     head: str,
     people: dict[str, list[tuple[Person, tuple[str, str]]]],
     written: dict[str, list[tuple[str, str]]],
@@ -345,8 +343,8 @@ def _check_head(
         reason = reason or f"it would read back as {_describe(got or [])}"
         raise CaseError(
             [
-                casefile.problem(
-                    _field_of(casefile, person, where, leaf),
+                source.where.problem(
+                    _field_of(source, person, where, leaf),
                     f"cannot write {_describe([alone])} in the recap's {field} header: "
                     f"{reason}; mend writes no header that could change who a message "
                     "goes to",
@@ -356,7 +354,7 @@ def _check_head(
     if str(message["Subject"]) != subject:
         raise CaseError(
             [
-                casefile.problem(
+                source.where.problem(
                     ("title",),
                     f"the recap's Subject would read back as {str(message['Subject'])!r}, "
                     "not as the title; mend writes no Subject that changes the text",

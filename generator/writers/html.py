@@ -10,7 +10,7 @@ def render_html(doc: Document, source: Source, ctx: BuildContext, fmt: str = "ht
     """The page as text; the PDF writer renders the same page for print."""
     context = template_context(doc, source, fmt)
     context["page_size"] = ctx.config.pdf.page_size
-    return ctx.renderer.render(f"html/{doc.template}.html", context)
+    return ctx.renderer.render(doc.spec.templates_for(fmt)[0], context)
 
 
 def write(doc: Document, source: Source, ctx: BuildContext) -> bytes:

@@ -60,5 +60,5 @@ def _indent(line: str) -> int:
 
 
 def write(doc: Document, source: Source, ctx: BuildContext) -> bytes:
-    text = ctx.renderer.render(f"md/{doc.template}.md", template_context(doc, source, "md"))
+    text = ctx.renderer.render(doc.spec.templates_for("md")[0], template_context(doc, source, "md"))
     return tidy(text).encode("utf-8")

@@ -1,0 +1,33 @@
+"""The closed lists of the case format and of the build, one of each.
+
+Kept apart from ``case.py`` so that the CLI can offer them as choices
+without importing pydantic (``mend --help`` stays fast, see
+tests/test_startup.py). Each list is a ``Literal`` type that the models
+use, and a tuple of its values derived from it, so the two cannot drift.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+#: Every format mend writes, in the order it builds them.
+Format = Literal["md", "html", "pdf", "eml", "ics"]
+FORMATS: tuple[str, ...] = get_args(Format)
+
+Status = Literal["planned", "on-track", "at-risk", "done", "missed"]
+#: A milestone's statuses, in the order a plan counts them.
+STATUSES: tuple[str, ...] = get_args(Status)
+
+MeetingKind = Literal["kickoff", "check-in", "review", "closing"]
+MEETING_KINDS: tuple[str, ...] = get_args(MeetingKind)
+
+CaseStatus = Literal["open", "resolved", "closed"]
+CASE_STATUSES: tuple[str, ...] = get_args(CaseStatus)
+
+Cadence = Literal["weekly", "fortnightly", "monthly"]
+CADENCES: tuple[str, ...] = get_args(Cadence)
+
+Audience = Literal["client", "internal"]
+
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+WEEKDAYS: tuple[str, ...] = get_args(Weekday)
