@@ -20,7 +20,7 @@ import jinja2
 import jinja2.meta
 
 from . import __version__
-from .writers import atomic_write
+from .output import atomic_write
 
 if TYPE_CHECKING:
     from .kinds import Kind

@@ -30,7 +30,6 @@ import contextlib
 import gc
 import io
 import itertools
-import os
 import re
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -63,8 +62,8 @@ from .case import (
 )
 from .errors import CaseError, MendError, Problem, WriteError
 from .history import NumberedAction, number_actions
+from .output import atomic_write
 from .schedule import checkins_between
-from .writers import atomic_write
 
 #: The order of a meeting's keys in the case format (its model), used for new meetings.
 MEETING_KEYS = tuple(Meeting.model_fields)
@@ -1126,9 +1125,8 @@ def _write(
     backup = backup_path(source.path)
     try:
         mode = source.path.stat().st_mode & 0o7777
-        atomic_write(backup, source.raw, durable=True)
-        atomic_write(source.path, data_bytes, durable=True)
-        os.chmod(source.path, mode)
+        atomic_write(backup, source.raw, durable=True, mode=mode)
+        atomic_write(source.path, data_bytes, durable=True, mode=mode)
     except OSError as exc:
         raise WriteError.from_os_error(exc, source.path, source.display) from None
     result.written = True

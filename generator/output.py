@@ -59,13 +59,13 @@ def shown(path: Path, root: Path) -> str:
         return str(path)
 
 
-def write_new_file(path: Path, data: bytes) -> None:
+def write_new_file(path: Path, data: bytes, mode: int = 0o644) -> None:
     """Create ``path`` (which must not exist) holding ``data``; on failure remove it.
 
     ``os.write`` rather than a buffered file, so that a short write on a
     full disk raises here and not later at close.
     """
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         view = memoryview(data)
         while view:
@@ -76,6 +76,48 @@ def write_new_file(path: Path, data: bytes) -> None:
             os.unlink(path)
         raise
     os.close(fd)
+
+
+def atomic_write(
+    path: Path, data: bytes, *, durable: bool = False, mode: int | None = None
+) -> None:
+    """Write a file so that readers see the old bytes or the new, never half.
+
+    The one way mend replaces a file (outputs, the manifest, a case file
+    that ``mend log`` edits, a new workspace's files, a signed PDF, a key).
+    The temporary file lives in the same folder, under mend's temporary
+    name (so a killed run's leftover is recognised and swept), and
+    ``os.replace`` is a rename on one file system, which POSIX makes
+    atomic. It is created private, and given its final ``mode`` before the
+    rename (default: the mode of the file it replaces, else 0644), so the
+    file is never for a moment readable by more people than it should be.
+    With ``durable`` the bytes reach the disk before the rename: worth its
+    cost for a user's own files, not for outputs a build can remake.
+    Raises ``OSError``; callers name the file in their own words.
+    """
+    if mode is None:
+        try:
+            mode = path.stat().st_mode & 0o7777
+        except OSError:
+            mode = 0o644
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path(path)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(tmp)  # this process's own leftover
+    write_new_file(tmp, data, 0o600)
+    try:
+        if durable:
+            fd = os.open(tmp, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
 
 
 def sweep_temps(out: Path) -> list[Path]:

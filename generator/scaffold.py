@@ -49,7 +49,7 @@ from .constants import WEEKDAYS
 from .documents import slugify
 from .errors import CaseError, MendError, Problem, WriteError
 from .kinds import KINDS
-from .writers import atomic_write
+from .output import atomic_write
 
 if TYPE_CHECKING:
     from .build import Workspace

@@ -16,8 +16,6 @@ import contextlib
 import html
 import io
 import logging
-import os
-import stat
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SignatureError, WriteError, display_path
+from .output import atomic_write
 
 #: How pyHanko formats the signing time for the appearance; parsed back right away.
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
@@ -53,36 +52,13 @@ body {{
 
 
 def _write_atomically(path: Path, data: bytes, mode: int | None = None) -> None:
-    """Replace ``path`` with ``data`` in one rename, durably: a signature or a key
-    is not something a build can make again.
-
-    The temporary file is created private (``mkstemp``), so a key is never
-    readable by others even for a moment; ``mode`` then opens it up as far as
-    needed (default: keep the mode of the file it replaces, else 0644).
-    """
-    if mode is None:
-        try:
-            mode = stat.S_IMODE(path.stat().st_mode)
-        except OSError:
-            mode = 0o644
+    """Replace ``path`` with ``data`` durably: a signature or a key is not
+    something a build can make again. ``mode`` defaults to the mode of the
+    file replaced (a key is written 0600)."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:  # a file where a folder should be, a read-only folder
+        atomic_write(path, data, durable=True, mode=mode)
+    except OSError as exc:  # a full disk, a read-only folder, a file where a folder should be
         raise WriteError.from_os_error(exc, path, str(path)) from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):  # a full disk: say so, nothing half-written is left
-            raise WriteError.from_os_error(exc, path, str(path)) from None
-        raise
 
 
 # -- Keys -----------------------------------------------------------------------------

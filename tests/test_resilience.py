@@ -23,9 +23,10 @@ import pytest
 from click.testing import CliRunner
 
 from generator.build import build
+from generator.cache import MANIFEST_NAME as MANIFEST
 from generator.case import load_case
 from generator.cli import main
-from generator.writers import atomic_write
+from generator.output import atomic_write
 
 from .conftest import FULL_CASE, SENTINELS, TODAY, make_workspace
 
@@ -80,6 +81,30 @@ def test_atomic_write_that_fails_midway_leaves_the_old_file_and_no_temp(tmp_path
         os.replace = real_replace
     assert target.read_bytes() == b"old and complete"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.html"]
+
+
+def test_atomic_write_sets_the_mode_before_the_rename(tmp_path: Path) -> None:
+    """The file never appears with more permissions than it ends with, or other ones."""
+    target = tmp_path / "case.yaml"
+    target.write_bytes(b"old")
+    os.chmod(target, 0o640)
+    seen: list[int] = []
+    real_replace = os.replace
+
+    def watching_replace(src: str | Path, dst: str | Path) -> None:
+        seen.append(os.stat(src).st_mode & 0o7777)
+        real_replace(src, dst)
+
+    os.replace = watching_replace  # type: ignore[assignment]
+    try:
+        atomic_write(target, b"new", durable=True)
+        atomic_write(tmp_path / "key.p12", b"secret", mode=0o600)
+        atomic_write(tmp_path / "plan.html", b"page")
+    finally:
+        os.replace = real_replace
+    assert seen == [0o640, 0o600, 0o644]
+    assert target.read_bytes() == b"new" and target.stat().st_mode & 0o7777 == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["case.yaml", "key.p12", "plan.html"]
 
 
 # -- `mend log` killed at random moments --------------------------------------------------------
@@ -336,7 +361,9 @@ def test_a_full_disk_gives_one_message_and_keeps_the_last_good_output(
 
     def write(fd, data):
         name = os.readlink(f"/proc/self/fd/{fd}")
-        if name.startswith(out) and not name.endswith(".mend-lock"):
+        # The case's files: not the lock, nor the manifest that the failed
+        # build then tries to save for the cases it did finish.
+        if name.startswith(out) and not name.endswith(".mend-lock") and MANIFEST not in name:
             writes.append(fd)
             if len(writes) > 2:
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))

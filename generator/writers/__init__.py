@@ -1,16 +1,14 @@
 """Writers: one module a format, each turning a document into bytes.
 
 Every writer module defines ``write(doc, source, ctx) -> bytes``; the build
-decides where the bytes go and writes them with :func:`atomic_write`.
+decides where the bytes go and writes them (``output.py``).
 Writers are imported only when their format is built, so that ``mend check``
 never pays for WeasyPrint or pyHanko.
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -63,27 +61,3 @@ def get_writer(fmt: str) -> Writer:
 
 def template_context(doc: Document, source: Source, fmt: str) -> dict[str, Any]:
     return {**source.view, "doc": doc, "format": fmt}
-
-
-def atomic_write(path: Path, data: bytes, *, durable: bool = False) -> None:
-    """Write a file so that readers see the old bytes or the new, never half.
-
-    The temporary file lives in the same folder, so ``os.replace`` is a
-    rename on one file system, which POSIX and Windows make atomic. With
-    ``durable`` the bytes are also flushed to disk before the rename: worth
-    its cost for a user's case file, not for outputs a build can remake.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            if durable:
-                handle.flush()
-                os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
