@@ -51,7 +51,7 @@ from .errors import CaseError, MendError, Problem, WriteError
 from .writers import atomic_write
 
 if TYPE_CHECKING:
-    from .build import Workspace
+    from .workspace import Workspace
 
 STARTER = Path(__file__).resolve().parent / "starter"
 
