@@ -454,7 +454,7 @@ def _check_flow_depth(text: str, loader: type) -> None:
     keeps its own stack, so walking its events is safe at any depth. Only
     block indentation can nest without brackets, and a file under
     MAX_FILE_BYTES cannot indent deep enough to matter, so files with few
-    brackets skip this walk (see :func:`compose_case` for when the walk is
+    brackets skip this walk (see :func:`_compose_all` for when the walk is
     replaced by :func:`_first_too_deep` on the composed tree).
     """
     try:
