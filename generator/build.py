@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
-import stat
 import time as _time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -33,131 +32,19 @@ from .cache import (
     base_key,
     digest,
 )
-from .case import CaseFile, load_case, read_case_bytes, redact
-from .config import CONFIG_NAME, Config, load_config
+from .case import CaseFile, read_case_bytes, redact
+from .config import CONFIG_NAME
 from .constants import FORMATS
 from .documents import Document, documents_for
-from .errors import CaseError, MendError, Problem, WriteError, display_path
+from .errors import CaseError, MendError, Problem, WriteError
 from .kinds import KINDS, Registry
 from .output import BuildLock, Staging, shown, sweep_temps
 from .progress import rollup
 from .render import get_renderer
 from .schedule import next_meeting
 from .views import build_view
+from .workspace import Workspace
 from .writers import BuildContext, Source, get_writer
-
-CASE_SUFFIXES = (".yaml", ".yml")
-
-
-@dataclass
-class Workspace:
-    """A folder with ``content/``, optional ``templates/`` and ``mend.toml``."""
-
-    root: Path
-    config: Config
-
-    @classmethod
-    def open(cls, root: Path) -> Workspace:
-        root = root.resolve()
-        if not root.is_dir():
-            raise MendError(f"workspace not found: {root}")
-        return cls(root=root, config=load_config(root))
-
-    @property
-    def content(self) -> Path:
-        return self.root / "content"
-
-    def case_paths(self) -> list[Path]:
-        """Every case file in ``content/``, in a stable order."""
-        if not self.content.is_dir():
-            return []
-        return sorted(
-            p
-            for p in self.content.iterdir()
-            if p.suffix in CASE_SUFFIXES and p.is_file() and not p.name.startswith(".")
-        )
-
-    def content_problems(self) -> list[Problem]:
-        """What in ``content/`` is named like a case but is no file to read, as errors.
-
-        A folder named ``x.yaml``, a symbolic link to nothing, a named pipe:
-        skipping them in silence would leave a user wondering where a case
-        went. Only ``lstat``/``stat`` look at them, never ``open``: opening a
-        FIFO would block until someone writes to it.
-        """
-        if not self.content.is_dir():
-            return []
-        problems = []
-        for path in sorted(self.content.iterdir()):
-            if path.suffix not in CASE_SUFFIXES or path.name.startswith("."):
-                continue
-            what = _not_a_case_file(path)
-            if what is not None:
-                problems.append(Problem(self.display(path), None, "", f"{what}, not a case file"))
-        return problems
-
-    def display(self, path: Path) -> str:
-        """A path as the user knows it: relative to the workspace when inside it."""
-        if path.is_absolute() and path.parts[: len(self.root.parts)] == self.root.parts:
-            return str(PurePosixPath(*path.parts[len(self.root.parts) :]))
-        return display_path(path, self.root)
-
-    def resolve_case(self, arg: str) -> Path:
-        """A CASE argument is a case id or a path to a case file."""
-        candidate = Path(arg)
-        if candidate.suffix in CASE_SUFFIXES or "/" in arg or "\\" in arg:
-            if candidate.is_file():
-                return candidate.resolve()
-            raise MendError(f"case file not found: {arg}")
-        for suffix in CASE_SUFFIXES:
-            path = self.content / f"{arg}{suffix}"
-            if path.is_file():
-                return path
-        for path in self.case_paths():  # an id set inside the file
-            if _declared_id(path) == arg:
-                return path
-        raise MendError(
-            f"no case `{arg}` in {self.display(self.content)}/ (give a case id or a path)"
-        )
-
-    def load(self, path: Path, today: date, raw: bytes | None = None) -> CaseFile:
-        return load_case(
-            path,
-            display=self.display(path),
-            today=today,
-            default_timezone=self.config.timezone,
-            raw=raw,
-        )
-
-
-def _not_a_case_file(path: Path) -> str | None:
-    """What ``path`` is when it is not a regular file (through links), else None."""
-    try:
-        mode = path.stat().st_mode
-    except FileNotFoundError:
-        return f"a symbolic link to {os.readlink(path)}, which does not exist"
-    except OSError as exc:
-        return f"cannot be read ({exc.strerror})"
-    if stat.S_ISREG(mode):
-        return None
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "a device"
-
-
-def _declared_id(path: Path) -> str | None:
-    try:
-        with path.open(encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("id:"):
-                    return line[3:].split("#")[0].strip().strip("\"'")
-    except (OSError, UnicodeDecodeError):
-        return None
-    return None
 
 
 @dataclass

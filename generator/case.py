@@ -463,14 +463,16 @@ def _show_tag(tag: str) -> str:
 
 
 def _check_flow_depth(text: str, loader: type) -> None:
-    """Refuse nesting deeper than MAX_DEPTH before composing the node tree.
+    """Refuse nesting deeper than MAX_DEPTH, from the parser's events.
 
-    libyaml's composer recurses once per level: some 30,000 nested ``[``,
-    a few dozen kilobytes, crash the interpreter (a segmentation fault, not
-    an exception). The event parser keeps its own stack, so walking its
-    events is safe at any depth. Only block indentation can nest without
-    brackets, and a file under MAX_FILE_BYTES cannot indent deep enough to
-    matter, so files with few brackets skip this walk.
+    libyaml's composer recurses once per level: where libyaml sets no limit
+    of its own, some 30,000 nested ``[``, a few dozen kilobytes, crash the
+    interpreter (a segmentation fault, not an exception). The event parser
+    keeps its own stack, so walking its events is safe at any depth. Only
+    block indentation can nest without brackets, and a file under
+    MAX_FILE_BYTES cannot indent deep enough to matter, so files with few
+    brackets skip this walk (see :func:`_compose_all` for when the walk is
+    replaced by :func:`_first_too_deep` on the composed tree).
     """
     try:
         _walk_depth(text, loader)
@@ -483,6 +485,77 @@ def _check_flow_depth(text: str, loader: type) -> None:
         # so the message is the same whichever PyYAML is installed.
         _walk_depth(text, yaml.SafeLoader)
         raise _TooDeep(exc.problem_mark.line + 1 if exc.problem_mark else 1) from None
+
+
+#: Deeper than libyaml's own nesting limit (1,000 levels), for the probe below.
+_PROBE_DEPTH = 1_001
+#: libyaml's parser, where PyYAML has it.
+_C_PARSER: type | None = getattr(getattr(yaml, "cyaml", None), "CParser", None)
+
+
+@functools.cache
+def _composer_is_bounded(loader: type) -> bool:
+    """Whether ``loader`` refuses deep nesting by itself, before its composer could crash.
+
+    libyaml refuses more than 1,000 levels of brackets or of indentation
+    (the version PyYAML 6.0.4 bundles; older ones do not): its scanner stops
+    before the composer, which follows the scanner, recurses any deeper, so
+    composing any text is safe, and the level mend refuses can be found in
+    the composed tree instead of walking every event first (0.2 s of a
+    2,000-meeting case). The pure-Python composer recurses in Python, into a
+    RecursionError at a few hundred levels: never bounded here. Asked of the
+    installed libyaml once, by composing one text of each kind past its limit.
+    """
+    if _C_PARSER is None or not issubclass(loader, _C_PARSER):
+        return False
+    for probe in ("[" * _PROBE_DEPTH + "]" * _PROBE_DEPTH, "- " * _PROBE_DEPTH + "x\n"):
+        try:
+            yaml.compose(probe, Loader=loader)
+        except yaml.MarkedYAMLError as exc:
+            if not _is_nesting_limit(exc):
+                return False
+        else:
+            return False
+    return True
+
+
+def _first_too_deep(nodes: Iterable[yaml.Node], aliases: bool) -> int | None:
+    """The line where level MAX_DEPTH + 1 opens in composed documents, as the event walk finds it.
+
+    The same answer as :func:`_walk_depth`: the first collection, in the
+    order of the text (a key before its value), that opens more than
+    MAX_DEPTH collections deep. An alias opens no collection: its node is
+    the one of its anchor, already visited (an anchor always comes before
+    its aliases), so with ``aliases`` a node seen before is skipped. Only
+    collections are visited; scalars cannot open a level.
+    """
+    seen: set[int] = set()
+    scalar = yaml.ScalarNode
+    mapping = yaml.MappingNode
+    for root in nodes:
+        if isinstance(root, scalar):
+            continue
+        stack: list[tuple[yaml.Node, int]] = [(root, 1)]
+        while stack:
+            node, depth = stack.pop()
+            if aliases:
+                if id(node) in seen:
+                    continue
+                seen.add(id(node))
+            if depth > MAX_DEPTH:
+                return node.start_mark.line + 1
+            depth += 1
+            if isinstance(node, mapping):
+                for key, value in reversed(node.value):
+                    if not isinstance(value, scalar):
+                        stack.append((value, depth))
+                    if not isinstance(key, scalar):
+                        stack.append((key, depth))
+            else:
+                stack.extend(
+                    (item, depth) for item in reversed(node.value) if not isinstance(item, scalar)
+                )
+    return None
 
 
 def _walk_depth(text: str, loader: type) -> None:
@@ -501,8 +574,33 @@ def _is_nesting_limit(exc: yaml.MarkedYAMLError) -> bool:
     return "nesting depth" in (exc.problem or "")
 
 
-def _check_expanded_size(root: yaml.Node) -> None:
+def _check_expanded_size(root: yaml.Node) -> int:
     """Refuse a tree whose aliases expand past MAX_NODES values, before expanding it.
+
+    Returns how many nodes it expands to. First counted plainly, aliases
+    expanded, stopping at MAX_NODES nodes or MAX_DEPTH levels: within both,
+    the measure below cannot refuse the tree (its sizes are these counts, and
+    it looks at depth on fewer paths), and the plain count took half its time
+    (a dictionary entry per node). Past either, the measure below says where.
+    """
+    count, stack = 0, [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if depth > MAX_DEPTH or count > MAX_NODES:
+            return _measure_expanded_size(root)
+        depth += 1
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack.append((key, depth))
+                stack.append((value, depth))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend([(item, depth) for item in node.value])
+    return count
+
+
+def _measure_expanded_size(root: yaml.Node) -> int:
+    """The size of a tree past MAX_NODES or MAX_DEPTH: refused at the node that goes past.
 
     An alias is the same node object as its anchor, so sizes are memoised
     by identity: a "billion laughs" file is measured in a few hundred steps
@@ -526,7 +624,7 @@ def _check_expanded_size(root: yaml.Node) -> None:
         sizes[id(node)] = total
         return total
 
-    size(root, 0)
+    return size(root, 0)
 
 
 class _TooBig(Exception):
@@ -1128,6 +1226,32 @@ class CaseLoader(_BASE_LOADER):  # type: ignore[misc, valid-type]
         return super().resolve(kind, value, implicit)
 
 
+def _compose_all(text: str, loader: type) -> list[yaml.Node]:
+    """Every document of ``text``, refused at the line of level MAX_DEPTH + 1 if deeper.
+
+    Where the file has more brackets than MAX_DEPTH, the refusal is the
+    event walk's (:func:`_check_flow_depth`), whatever happens after that
+    line. When libyaml bounds its own nesting (:func:`_composer_is_bounded`)
+    the text is composed first, which cannot crash, and the walk replaced by
+    one over the composed collections; only if composing fails does the walk
+    run, so that a level too deep before a syntax error still wins as it did.
+    """
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return list(yaml.compose_all(text, Loader=loader))
+    if not _composer_is_bounded(loader):
+        _check_flow_depth(text, loader)
+        return list(yaml.compose_all(text, Loader=loader))
+    try:
+        nodes = list(yaml.compose_all(text, Loader=loader))
+    except yaml.YAMLError:
+        _check_flow_depth(text, loader)  # the walk's refusal or error, as if it had run first
+        raise
+    line = _first_too_deep(nodes, aliases="*" in text)
+    if line is not None:
+        raise _TooDeep(line)
+    return nodes
+
+
 def compose_case(text: str, display: str) -> yaml.MappingNode:
     """The YAML node tree of a case file, refused early if it cannot be a case.
 
@@ -1139,9 +1263,7 @@ def compose_case(text: str, display: str) -> yaml.MappingNode:
         raise CaseError([Problem(display, 1, "", EMPTY_MESSAGE)])
     loader = CaseLoader
     try:
-        if text.count("[") + text.count("{") > MAX_DEPTH:
-            _check_flow_depth(text, loader)
-        nodes = list(yaml.compose_all(text, Loader=loader))
+        nodes = _compose_all(text, loader)
     except _TooDeep as exc:
         raise _too_deep(display, exc.line) from None
     except yaml.MarkedYAMLError as exc:
@@ -1196,9 +1318,17 @@ def compose_case(text: str, display: str) -> yaml.MappingNode:
 
 def read_node(root: yaml.MappingNode, display: str) -> tuple[Any, dict[Path_, int], list[Problem]]:
     """Plain values from a composed case, with a line for every field path."""
+    data, lines, problems, _ = read_node_sized(root, display)
+    return data, lines, problems
+
+
+def read_node_sized(
+    root: yaml.MappingNode, display: str
+) -> tuple[Any, dict[Path_, int], list[Problem], int]:
+    """:func:`read_node`, and how many nodes the tree holds with its aliases expanded."""
     reader = _Reader()
     try:
-        _check_expanded_size(root)
+        size = _check_expanded_size(root)
         data = reader.convert(root, ())
     except _TooDeep as exc:
         raise _too_deep(display, exc.line) from None
@@ -1218,7 +1348,7 @@ def read_node(root: yaml.MappingNode, display: str) -> tuple[Any, dict[Path_, in
         Problem(display, line, format_path(path), message)
         for path, line, message in reader.problems
     ]
-    return data, reader.lines, problems
+    return data, reader.lines, problems, size
 
 
 def default_id(path: Path) -> str:

@@ -288,8 +288,8 @@ def new(case_id: str | None, source: str | None, workspace: Path, today: date) -
     content/ID.yaml with comments, and never replaces an existing file.
     Meetings and the agreement come later (`mend log`, or by hand).
     """
-    from .build import Workspace
     from .scaffold import new_case
+    from .workspace import Workspace
 
     ws = Workspace.open(workspace)
     written = new_case(ws, today=today, case_id=case_id, source=source)
@@ -900,11 +900,11 @@ def log(
     With --edit, the meeting opens in $EDITOR as YAML; what you save
     replaces it (use this to change or remove what was logged).
     """
-    from .build import Workspace
     from .case import load_case
     from .history import number_actions
     from .logbook import MeetingEntry, apply_snippet, describe_action, meeting_snippet
     from .logbook import log as record
+    from .workspace import Workspace
 
     ctx = click.get_current_context()
     ws = Workspace.open(workspace)

@@ -52,7 +52,7 @@ from .kinds import KINDS
 from .output import atomic_write
 
 if TYPE_CHECKING:
-    from .build import Workspace
+    from .workspace import Workspace
 
 STARTER = Path(__file__).resolve().parent / "starter"
 

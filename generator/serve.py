@@ -53,10 +53,11 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from .build import CASE_SUFFIXES, BuildReport, Workspace, _declared_id, build
+from .build import BuildReport, build
 from .cache import Manifest
 from .config import CONFIG_NAME
 from .errors import CaseError, MendError, escape_controls
+from .workspace import CASE_SUFFIXES, Workspace, _declared_id
 
 #: Where the page's script listens for new builds.
 EVENTS_PATH = "/__mend__/events"

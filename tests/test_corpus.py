@@ -22,10 +22,18 @@ from datetime import time as clock
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner, Result
 
-from generator.case import MAX_FILE_BYTES, load_case
+from generator.case import (
+    MAX_FILE_BYTES,
+    CaseLoader,
+    _composer_is_bounded,
+    compose_case,
+    load_case,
+)
 from generator.cli import main
+from generator.errors import CaseError
 
 from .conftest import TODAY
 
@@ -233,6 +241,123 @@ def test_nesting_is_reported_at_the_level_mend_refuses_whatever_pyyaml_refuses(
         "error: content/deep.yaml:2: nested too deeply (more than 40 levels)",
         "0 valid, 1 invalid, 0 warnings, 0 coaching notes",
     ]
+
+
+def _level_41_line(text: str) -> int | None:
+    """Where level 41 opens, by walking the pure-Python parser's events (no limit, no recursion).
+
+    ``None`` when the text is no deeper than 40 levels, or its syntax fails
+    before level 41 opens.
+    """
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > 40:
+                    return event.start_mark.line + 1
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return None
+    return None
+
+
+def _nest(depth: int, inner: str = "x") -> str:
+    return "[" * depth + inner + "]" * depth
+
+
+#: More than 40 brackets in each, so that every file is one mend looks at for depth.
+_MANY = "filler: [" + ", ".join(["[a]"] * 45) + "]\n"
+_BLOCK_45 = "".join(" " * i + f"k{i}:\n" for i in range(45)) + " " * 45 + "leaf: x\n"
+_INDENTLESS = (
+    "k0:\n" + "".join(" " * (2 * j) + f"- k{j + 1}:\n" for j in range(22)) + " " * 44 + "- x\n"
+)
+NESTINGS = {
+    "flow on one line": "title: " + _nest(45) + "\n",
+    "flow over lines": "title: " + "[" * 20 + "\n  " + "[" * 30 + "x" + "]" * 50 + "\n",
+    "exactly 41, empty innermost": "title: " + "[" * 39 + "\n  []" + "]" * 39 + "\n" + _MANY,
+    "exactly 40": "title: " + _nest(39) + "\n" + _MANY,
+    "block mappings": _MANY + _BLOCK_45,
+    "indentless block sequences": _MANY + _INDENTLESS,
+    "a key that nests": "? " + _nest(44) + "\n: value\n",
+    "deep key before a deep value": "? " + "[" * 45 + "\n  " + "]" * 45 + "\n: " + _nest(50) + "\n",
+    "inside a tag": "title: !deep " + _nest(45) + "\n",
+    "under a duplicate key": "title: x\ntitle:\n  " + _nest(45) + "\n",
+    "an alias deep down reuses a shallow anchor": (
+        "a: &shallow [[x]]\nb: " + "[" * 39 + "*shallow" + "]" * 39 + "\n" + _MANY
+    ),
+    "an anchor's own alias inside it": "a: &loop [x, *loop, " + _nest(45) + "]\n",
+    "the second document": "title: x\n---\n" + "\n" * 5 + "b: " + _nest(45) + "\n",
+    "deep before a syntax error": "title: " + _nest(45) + "\n" * 3 + "bad: [unclosed\n",
+    "a syntax error before deep": "bad: [unclosed\n" + "\n" * 3 + "title: " + _nest(45) + "\n",
+    "deep before an undefined alias": "title: " + _nest(45) + "\nb: *nowhere\n",
+    "past libyaml's own limit": "a: "
+    + "[" * 20
+    + "\n"
+    + "[" * 30
+    + "\n"
+    + _nest(1450)
+    + "]" * 50
+    + "\n",
+}
+
+
+@pytest.mark.parametrize("text", NESTINGS.values(), ids=NESTINGS.keys())
+def test_the_refused_level_is_where_the_parser_opens_level_41(text: str) -> None:
+    """Whether mend walks the parser's events or the composed tree, it refuses the same line.
+
+    The reference here walks the pure-Python parser's events; mend composes
+    first where libyaml bounds its own nesting and looks at the tree. Keys
+    before values, tags, duplicate keys, aliases (which open no level) and a
+    level 41 that holds nothing must all come out where the events put them.
+    """
+    expected = _level_41_line(text)
+    try:
+        compose_case(text, "deep.yaml")
+    except CaseError as exc:
+        [problem] = exc.problems
+        refused = problem.line if "nested too deeply" in problem.message else None
+    else:
+        refused = None
+    assert refused == expected
+
+
+def test_libyaml_composing_past_its_own_limit_does_not_crash(tmp_path: Path) -> None:
+    """Where mend composes before looking at depth, no depth of any kind can crash libyaml.
+
+    libyaml's limit (1,000 levels) counts brackets and indentation apart, and
+    an indentless sequence adds a level without indenting: the deepest a
+    file can nest before libyaml refuses it is all three at once. That file
+    is composed in a subprocess, in the main thread and in a thread (whose
+    stack may be smaller), so that a crash fails this test, not the run.
+    """
+    if not _composer_is_bounded(CaseLoader):
+        pytest.skip("this libyaml sets no nesting limit: mend walks the events first")
+    script = tmp_path / "compose.py"
+    script.write_text(
+        "import sys, threading, yaml\n"
+        "from generator.case import CaseLoader\n"
+        "n = 999\n"
+        "block = ''.join(' ' * i + f'k{i}:\\n' + ' ' * i + '- ' for i in range(n))\n"
+        "text = block + '[' * n + 'x' + ']' * n + '\\n'\n"
+        "def compose():\n"
+        "    try:\n"
+        "        yaml.compose(text, Loader=CaseLoader)\n"
+        "        print('composed')\n"
+        "    except yaml.YAMLError as exc:\n"
+        "        print('refused:', str(exc).splitlines()[0])\n"
+        "compose()\n"
+        "thread = threading.Thread(target=compose)\n"
+        "thread.start()\n"
+        "thread.join()\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, (done.returncode, done.stderr[-500:])
+    assert len(done.stdout.splitlines()) == 2, done.stdout
 
 
 # -- YAML 1.1 traps: read as the text written --------------------------------------------

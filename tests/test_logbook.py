@@ -1067,3 +1067,72 @@ def test_cli_edit_that_breaks_the_case_writes_nothing(ws, tmp_path):
     assert "Traceback" not in result.output
     assert path.read_bytes() == old
     assert not backup_path(path).exists()
+
+
+# -- the edited file read from the lines around the change ---------------------------
+
+
+#: Every layout above (whole files) but those with aliases (read whole), and a list
+#: long enough to have meetings after the lines read.
+WINDOW_LAYOUTS = {
+    **{name: HEAD + style for name, style in STYLES.items()},
+    **{name: text for name, text in LAYOUTS.items() if "*" not in text},
+    "many meetings, a key after": HEAD
+    + "meetings:\n"
+    + "".join(
+        f"  # week {n}\n  - date: 2026-{m:02d}-{d:02d}\n    summary: Week {n}.\n"
+        f"    actions:\n      - text: Task {n}\n\n"
+        for n, (m, d) in enumerate([(10, 6), (11, 10), (10, 20), (11, 17), (11, 3)])
+    )
+    + "affirmations:\n  - Mo answered within the hour\n",
+}
+
+OPERATIONS = {
+    "new meeting": dict(entry=MeetingEntry(date=date(2026, 11, 24), **ENTRY)),
+    "merge into the first": dict(entry=MeetingEntry(date=date(2026, 11, 10), **ENTRY)),
+    "merge into the last": dict(entry=MeetingEntry(date=date(2026, 11, 17), **ENTRY)),
+    "action done and a new meeting": dict(
+        entry=MeetingEntry(date=date(2026, 11, 24), summary="Later."), done=["1"]
+    ),
+}
+
+
+@pytest.mark.parametrize("operation", list(OPERATIONS))
+@pytest.mark.parametrize("encoding", list(ENCODINGS))
+@pytest.mark.parametrize("style", list(WINDOW_LAYOUTS))
+def test_the_edited_file_reads_as_a_whole_reading_of_it_does(
+    tmp_path, monkeypatch, style, encoding, operation
+):
+    """mend log reads the edited file from the lines around the change; it must agree.
+
+    Its values, the line of every field (in the same order) and its problems
+    must be exactly what composing and reading the whole written file gives,
+    whatever the layout: else a warning would name a wrong line, or an edit
+    that changed another meeting would pass the check.
+    """
+    from generator import logbook
+    from generator.case import CaseLoader, read_node
+
+    text = WINDOW_LAYOUTS[style]
+    if operation == "merge into the last" and "2026-11-17" not in text:
+        pytest.skip("this layout has no meeting on 2026-11-17")
+    if operation.startswith("action done") and "actions:" not in text:
+        pytest.skip("this layout has no action to mark done")
+    path = write(tmp_path, ENCODINGS[encoding](text))
+    windows = []
+    read_window = logbook._Editor._read_window
+
+    def checked(self, out):
+        got = read_window(self, out)
+        windows.append(got is not None)
+        if got is not None:
+            whole = read_node(yaml.compose("".join(out), Loader=CaseLoader), "x")
+            assert got[0] == whole[0]
+            assert list(got[1].items()) == list(whole[1].items())
+            assert got[2] == whole[2] == []
+        return got
+
+    monkeypatch.setattr(logbook._Editor, "_read_window", checked)
+    result = log(path, today=TODAY, **OPERATIONS[operation])
+    assert result.written
+    assert windows == [True], "the lines around the change were not enough to read it"

@@ -1,0 +1,132 @@
+"""A workspace: its folders, its configuration, and finding its case files.
+
+Apart from ``build`` so that commands that read or edit one case (``mend log``,
+``mend new``) find it without importing what building needs (Jinja,
+Markdown, the views, the process pool): ``mend log`` must answer within a
+second on a long case, start-up included.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path, PurePosixPath
+
+from .case import CaseFile, load_case
+from .config import Config, load_config
+from .errors import MendError, Problem, display_path
+
+CASE_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass
+class Workspace:
+    """A folder with ``content/``, optional ``templates/`` and ``mend.toml``."""
+
+    root: Path
+    config: Config
+
+    @classmethod
+    def open(cls, root: Path) -> Workspace:
+        root = root.resolve()
+        if not root.is_dir():
+            raise MendError(f"workspace not found: {root}")
+        return cls(root=root, config=load_config(root))
+
+    @property
+    def content(self) -> Path:
+        return self.root / "content"
+
+    def case_paths(self) -> list[Path]:
+        """Every case file in ``content/``, in a stable order."""
+        if not self.content.is_dir():
+            return []
+        return sorted(
+            p
+            for p in self.content.iterdir()
+            if p.suffix in CASE_SUFFIXES and p.is_file() and not p.name.startswith(".")
+        )
+
+    def content_problems(self) -> list[Problem]:
+        """What in ``content/`` is named like a case but is no file to read, as errors.
+
+        A folder named ``x.yaml``, a symbolic link to nothing, a named pipe:
+        skipping them in silence would leave a user wondering where a case
+        went. Only ``lstat``/``stat`` look at them, never ``open``: opening a
+        FIFO would block until someone writes to it.
+        """
+        if not self.content.is_dir():
+            return []
+        problems = []
+        for path in sorted(self.content.iterdir()):
+            if path.suffix not in CASE_SUFFIXES or path.name.startswith("."):
+                continue
+            what = _not_a_case_file(path)
+            if what is not None:
+                problems.append(Problem(self.display(path), None, "", f"{what}, not a case file"))
+        return problems
+
+    def display(self, path: Path) -> str:
+        """A path as the user knows it: relative to the workspace when inside it."""
+        if path.is_absolute() and path.parts[: len(self.root.parts)] == self.root.parts:
+            return str(PurePosixPath(*path.parts[len(self.root.parts) :]))
+        return display_path(path, self.root)
+
+    def resolve_case(self, arg: str) -> Path:
+        """A CASE argument is a case id or a path to a case file."""
+        candidate = Path(arg)
+        if candidate.suffix in CASE_SUFFIXES or "/" in arg or "\\" in arg:
+            if candidate.is_file():
+                return candidate.resolve()
+            raise MendError(f"case file not found: {arg}")
+        for suffix in CASE_SUFFIXES:
+            path = self.content / f"{arg}{suffix}"
+            if path.is_file():
+                return path
+        for path in self.case_paths():  # an id set inside the file
+            if _declared_id(path) == arg:
+                return path
+        raise MendError(
+            f"no case `{arg}` in {self.display(self.content)}/ (give a case id or a path)"
+        )
+
+    def load(self, path: Path, today: date, raw: bytes | None = None) -> CaseFile:
+        return load_case(
+            path,
+            display=self.display(path),
+            today=today,
+            default_timezone=self.config.timezone,
+            raw=raw,
+        )
+
+
+def _not_a_case_file(path: Path) -> str | None:
+    """What ``path`` is when it is not a regular file (through links), else None."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return f"a symbolic link to {os.readlink(path)}, which does not exist"
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror})"
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a device"
+
+
+def _declared_id(path: Path) -> str | None:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("id:"):
+                    return line[3:].split("#")[0].strip().strip("\"'")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return None
