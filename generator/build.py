@@ -94,13 +94,18 @@ class BuildReport:
     unchanged: list[str] = field(default_factory=list)  # rendered, same bytes as before
     skipped: int = 0  # not even rendered: nothing they depend on changed
     removed: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)  # one message per problem
+    failed: list[Problem] = field(default_factory=list)  # file, line, field, message each
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
         return not self.failed
+
+    @property
+    def messages(self) -> list[str]:
+        """The failures as the lines ``mend build`` prints (without ``error: ``)."""
+        return [str(problem) for problem in self.failed]
 
 
 def render_case(
@@ -202,7 +207,7 @@ class _Result:
     fault: WriteError | None = None  # a file could not be written: the build stops
     entry: CaseEntry | None = None
     skipped: int = 0
-    problems: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     #: Where the case's id is given, for a duplicate id found after rendering.
     id_line: int | None = None
@@ -245,10 +250,10 @@ def _build_one(task: _Task) -> _Result:
         data = read_case_bytes(task.path, task.display)  # bounded: a huge file is refused
         casefile = workspace.load(task.path, job.today, raw=data)
     except CaseError as exc:
-        result.problems.extend(str(p) for p in exc.problems)
+        result.problems.extend(exc.problems)
         return result
     except OSError as exc:
-        result.problems.append(f"{task.display}: cannot read: {exc.strerror}")
+        result.problems.append(Problem(task.display, None, "", f"cannot read: {exc.strerror}"))
         return result
     result.warnings.extend(f"warning: {w}" for w in casefile.warnings)
     result.id_line = casefile.problem(("id",), "").line
@@ -294,7 +299,7 @@ def _build_one(task: _Task) -> _Result:
         return result
     except MendError as exc:
         staging.discard()
-        result.problems.append(f"{casefile.display}: {exc.format_message()}")
+        result.problems.append(Problem(casefile.display, None, "", exc.format_message()))
         return result
     except BaseException:
         staging.discard()
@@ -447,7 +452,7 @@ def _build_locked(
     out = job.out
     paths = [workspace.resolve_case(c) for c in cases] if cases else workspace.case_paths()
     if not cases:
-        report.failed.extend(str(p) for p in workspace.content_problems())
+        report.failed.extend(workspace.content_problems())
 
     _init_worker(job)
     assert _worker is not None
@@ -486,7 +491,7 @@ def _build_locked(
             if other is not None and other != result.rel:
                 result.staging.discard()
                 report.failed.append(
-                    str(duplicate_id(result.rel, result.id_line, result.entry.id, other))
+                    duplicate_id(result.rel, result.id_line, result.entry.id, other)
                 )
                 continue
             seen_ids[result.entry.id] = result.rel
@@ -509,7 +514,7 @@ def _build_locked(
             entry = manifest.cases.pop(rel)
             _remove_files(out, entry.outputs, report, workspace.root)
     if cases is None and "html" in job.formats and set(job.kinds) == set(job.registry.names):
-        failed_files = sorted({f.split(":")[0] for f in report.failed})
+        failed_files = sorted({problem.file for problem in report.failed})
         index = render_index(manifest, failed_files, _worker[2], job.registry)
         staging = Staging(out, workspace.root)
         staging.add(PurePosixPath("index.html"), index)

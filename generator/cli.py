@@ -429,8 +429,15 @@ def _build_one_kind(
         only_date=meeting,
     )
     if not (report.written or report.unchanged or report.skipped or report.failed):
+        from .errors import Problem
+
         report.failed.append(
-            f"{case}: no {kind} to build as of {today.isoformat()} ({KINDS[kind].none_reason})"
+            Problem(
+                case,
+                None,
+                "",
+                f"no {kind} to build as of {today.isoformat()} ({KINDS[kind].none_reason})",
+            )
         )
     _finish(report, out, workspace, quiet)
 

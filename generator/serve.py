@@ -56,7 +56,7 @@ from urllib.parse import quote, unquote, urlsplit
 from .build import BuildReport, build
 from .cache import Manifest
 from .config import CONFIG_NAME
-from .errors import CaseError, MendError, escape_controls
+from .errors import CaseError, MendError, Problem, escape_controls
 from .workspace import CASE_SUFFIXES, Workspace, _declared_id
 
 #: Where the page's script listens for new builds.
@@ -193,18 +193,18 @@ class Preview:
             False,
         )
 
-    def _by_case(self, failures: list[str]) -> dict[str, list[str]]:
-        """Group build failures ("content/x.yaml:12: ...") by the case id they belong to."""
+    def _by_case(self, failures: list[Problem]) -> dict[str, list[str]]:
+        """Group build failures by the case id they belong to, as the lines to show."""
         manifest = Manifest.load(self.out)
         by_case: dict[str, list[str]] = {}
         for failure in failures:
-            rel = failure.split(":", 1)[0]
+            rel = failure.file
             entry = manifest.cases.get(rel)
             path = self.root / rel
             # Only a regular file is read for its id: opening a FIFO would block.
             declared = _declared_id(path) if path.is_file() else None
             case_id = entry.id if entry else declared or PurePosixPath(rel).stem
-            by_case.setdefault(case_id, []).append(failure)
+            by_case.setdefault(case_id, []).append(str(failure))
         return by_case
 
     def wait_for_change(self, generation: int, timeout: float) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import textwrap
 from datetime import date
 from pathlib import Path
 
@@ -70,10 +71,22 @@ def test_a_bad_case_keeps_its_last_good_output_and_others_build(workspace):
     )
     report = build(workspace, today=TODAY, formats=("md", "html"))
     assert not report.ok
-    assert any("acme.yaml:" in f and 'not a date: "soon"' in f for f in report.failed)
+    assert any("acme.yaml:" in f and 'not a date: "soon"' in f for f in report.messages)
     assert (out / "acme" / "plan.html").read_bytes() == before
     assert "Brand review v2" in (out / "harbour" / "plan.html").read_text()
     assert "acme.yaml" in (out / "index.html").read_text()  # listed as not built
+
+
+def test_failures_are_reported_as_data_with_file_line_and_field(tmp_path):
+    """serve and the index group failures by file: they read fields, not split strings."""
+    broken = textwrap.dedent(FULL_CASE).replace("due: 2026-12-04", "due: soon", 1)
+    ws = make_workspace(tmp_path / "ws", {"acme.yaml": broken, "b.yaml": MINIMAL_CASE})
+    report = build(ws, today=TODAY, formats=("md",))
+    [problem] = report.failed
+    assert (problem.file, problem.path) == ("content/acme.yaml", "plan.milestones[0].due")
+    assert problem.line == broken.splitlines().index("      due: soon") + 1
+    assert problem.message == 'not a date: "soon" (expected YYYY-MM-DD)'
+    assert report.messages == [str(problem)]
 
 
 def test_a_failing_template_writes_nothing_for_that_case(tmp_path):
@@ -85,7 +98,7 @@ def test_a_failing_template_writes_nothing_for_that_case(tmp_path):
     broken.parent.mkdir(parents=True)
     broken.write_text("{{ no_such_thing }}")
     report = build(ws, today=TODAY, formats=("md", "html"))
-    assert not report.ok and "no_such_thing" in report.failed[0]
+    assert not report.ok and "no_such_thing" in report.messages[0]
     after = snapshot(ws / "output")
     assert {k: v for k, v in after.items() if k.startswith("acme/")} == {
         k: v for k, v in before.items() if k.startswith("acme/")
@@ -99,7 +112,7 @@ def test_duplicate_case_ids_are_an_error(tmp_path):
         {"a.yaml": "id: same\n" + MINIMAL_CASE, "b.yaml": "id: same\n" + MINIMAL_CASE},
     )
     report = build(ws, today=TODAY, formats=("html",))
-    assert any('case id "same" is already used by content/a.yaml' in f for f in report.failed)
+    assert any('case id "same" is already used by content/a.yaml' in f for f in report.messages)
 
 
 def test_index_lists_every_case_with_status_and_links(workspace):

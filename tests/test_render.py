@@ -106,7 +106,7 @@ def plan_failure(tmp_path, templates):
     ws = make_workspace(tmp_path / "ws", {"acme.yaml": FULL_CASE}, templates=templates)
     report = build(ws, today=TODAY, formats=("html",), kinds=("plan",))
     assert not report.ok and not (ws / "output" / "acme" / "plan.html").exists()
-    return report.failed
+    return report.messages
 
 
 def test_a_misspelt_name_is_an_unknown_name_at_its_file_and_line(tmp_path):

@@ -58,7 +58,7 @@ def test_a_template_failing_for_one_document_keeps_every_previous_file(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("First half of the page.\n{{ 1 // 0 }}\n", encoding="utf-8")
     report = build(ws, today=TODAY, formats=formats)
-    assert not report.ok and "ZeroDivisionError" in report.failed[0], report.failed
+    assert not report.ok and "ZeroDivisionError" in report.messages[0], report.messages
     after = snapshot(ws / "output")
     case_files = {k: v for k, v in after.items() if k.startswith("acme/")}
     assert case_files == {k: v for k, v in before.items() if k.startswith("acme/")}
@@ -231,13 +231,13 @@ def test_a_template_reaching_for_internal_fields_gets_an_error_not_the_data(
     report = build(ws, today=TODAY, formats=("md", "html"), kinds=("plan",))
     out = ws / "output" / "acme"
     if attack in ESCAPES:
-        assert not report.ok and "SecurityError" in report.failed[0], report.failed
+        assert not report.ok and "SecurityError" in report.messages[0], report.messages
     if report.ok:  # the template printed only what the client view holds
         text = (out / "plan.html").read_text() + (out / "plan.md").read_text()
         assert not [s for s in SENTINELS if s in text]
     else:
-        assert all("plan" in f for f in report.failed), report.failed
-        assert not [s for s in SENTINELS if any(s in f for f in report.failed)]
+        assert all("plan" in f for f in report.messages), report.messages
+        assert not [s for s in SENTINELS if any(s in f for f in report.messages)]
         assert not (out / "plan.html").exists()
 
 
@@ -248,7 +248,7 @@ def test_naming_an_internal_field_says_why_it_failed(tmp_path: Path) -> None:
         templates={"html/plan.html": "{{ case.client.culture }}"},
     )
     report = build(ws, today=TODAY, formats=("html",), kinds=("plan",))
-    assert report.failed == [
+    assert report.messages == [
         "content/acme.yaml: templates/html/plan.html:1: `culture` is an internal field: a "
         "client-facing document cannot use internal fields (they appear only in internal/ "
         "documents)"

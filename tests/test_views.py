@@ -57,7 +57,7 @@ def test_a_template_that_prints_an_internal_field_fails(tmp_path):
     )
     report = build(ws, today=TODAY, formats=("html",))
     assert not report.ok
-    assert "culture" in report.failed[0] and "internal" in report.failed[0]
+    assert "culture" in report.messages[0] and "internal" in report.messages[0]
     assert not (ws / "output" / "acme" / "plan.html").exists()
 
 
