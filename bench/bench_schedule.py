@@ -10,8 +10,8 @@ of every case call ``upcoming_checkins``, ``next_meeting`` and
   nothing has cached yet (per cadence), and again for the same ones;
 - ``upcoming_checkins`` and ``next_meeting`` at several ``--today`` s,
   in series that started years before (so the walk from ``starts`` is long);
-- a case's build pattern: one fresh ``Checkins`` (nothing cached for it yet)
-  asked what one case's documents ask;
+- a case's build pattern, per cadence: one fresh ``Checkins`` (nothing
+  cached for it yet) asked what one case's documents and calendar ask;
 
 each for ``generator.schedule`` and for the hand-written date arithmetic that
 ``schedule.py`` held before it expanded a ``dateutil`` rule (copied below as
@@ -188,6 +188,10 @@ NEW = Impl(
 OLD = Impl(old_checkin_dates, old_checkins_between, old_upcoming_checkins, old_next_checkin)
 
 
+def first_dates_of(all_cases: list[Case], impl: Impl, name: str) -> None:
+    first_dates(impl, all_cases)
+
+
 def first_dates(impl: Impl, all_cases: list[Case]) -> None:
     for case in all_cases:
         list(islice(impl.dates(case.plan.checkins), 60))
@@ -217,6 +221,9 @@ def build_pattern(impl: Impl, all_cases: list[Case], counter: list[int]) -> None
         impl.upcoming(case, today)  # plan
         impl.between(case.plan.checkins, today - timedelta(days=90), today)  # history
         impl.between(case.plan.checkins, today, today + timedelta(days=90))  # timeline
+        checkins = case.plan.checkins  # the calendar: its checked occurrences and meetings
+        list(islice(impl.dates(checkins), 120))
+        impl.between(checkins, checkins.starts, checkins.until or today)
 
 
 def median_seconds(runs: int, repeat: int, func: Callable[[], None]) -> float:
@@ -259,16 +266,20 @@ def main() -> None:
             )
         )
     rows += [
-        ("checkin_dates, first 60 of each", lambda impl, name: first_dates(impl, all_cases)),
+        ("checkin_dates, first 60 of each, cached", partial(first_dates_of, all_cases)),
         (
             f"upcoming_checkins + next_meeting at {len(TODAYS)} days",
             lambda impl, name: upcoming(impl, all_cases),
         ),
-        (
-            "one case's documents, fresh Checkins",
-            lambda impl, name: build_pattern(impl, all_cases, counters[name]),
-        ),
     ]
+    for cadence in ("weekly", "fortnightly", "monthly"):
+        some = [c for c in all_cases if c.plan.checkins.cadence == cadence]
+        rows.append(
+            (
+                f"one case's documents, fresh {cadence}",
+                lambda impl, name, some=some: build_pattern(impl, some, counters[name]),
+            )
+        )
     print(f"{'':44} {'before':>10} {'now':>10} {'ratio':>7}")
     for label, work in rows:
         old = median_seconds(args.runs, args.repeat, partial(work, OLD, "old"))
