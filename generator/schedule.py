@@ -2,15 +2,20 @@
 
 Every document that names a date (the agenda's file name, the plan's
 schedule, the calendar, the recap's "next check-in") asks this module, so
-they cannot disagree.
+they cannot disagree. The series itself is defined once, as a
+:class:`Recurrence`: the dates below are expanded from its ``dateutil``
+rule, and the calendar writes its ``RRULE`` from the same fields, so the
+schedule and what a calendar client shows cannot drift apart.
 """
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date, datetime, time
+from functools import lru_cache
+
+from dateutil import rrule as du
 
 from .case import Case, Checkins, Meeting
 from .constants import WEEKDAYS
@@ -21,10 +26,7 @@ def first_checkin(checkins: Checkins) -> date:
 
     Without a ``weekday`` the series falls on the weekday of ``starts``.
     """
-    if checkins.weekday is None:
-        return checkins.starts
-    target = WEEKDAYS.index(checkins.weekday)
-    return checkins.starts + timedelta(days=(target - checkins.starts.weekday()) % 7)
+    return recurrence(checkins).first
 
 
 def monthly_ordinal(first: date) -> int:
@@ -37,50 +39,85 @@ def monthly_ordinal(first: date) -> int:
     return -1 if n == 5 else n
 
 
-def _nth_weekday(year: int, month: int, weekday: int, n: int) -> date:
-    days = [
-        d
-        for d in calendar.Calendar().itermonthdates(year, month)
-        if d.month == month and d.weekday() == weekday
-    ]
-    return days[n - 1] if n > 0 else days[-1]
+@dataclass(frozen=True)
+class Recurrence:
+    """A check-in series in RFC 5545's terms, the one definition of its dates.
+
+    weekly: ``FREQ=WEEKLY``; fortnightly: the same with ``INTERVAL=2``;
+    monthly: ``FREQ=MONTHLY`` on the same weekday of the month as the first
+    check-in (``BYDAY=4TH``, or ``-1TH`` from a fifth one). ``first`` is the
+    series' start (``DTSTART``) and always one of its dates; ``until`` is
+    the last day a check-in may fall on, inclusive.
+    """
+
+    freq: int  # dateutil.rrule.WEEKLY or MONTHLY
+    interval: int
+    weekday: int  # Monday is 0
+    nth: int | None  # monthly: which weekday of the month (-1 for the last)
+    first: date
+    until: date | None
+
+    @property
+    def freq_name(self) -> str:
+        """``WEEKLY`` or ``MONTHLY``, as ``RRULE`` spells ``FREQ``."""
+        return du.FREQNAMES[self.freq]
+
+    def rule(self) -> du.rrule:
+        """The rule as dateutil expands it, on naive midnights (only dates matter here).
+
+        ``cache=True``: the documents of a case walk the same series many
+        times, and the rule then keeps what it has expanded.
+        """
+        return du.rrule(
+            self.freq,
+            dtstart=_midnight(self.first),
+            interval=self.interval,
+            byweekday=du.weekday(self.weekday, self.nth),
+            until=None if self.until is None else _midnight(self.until),
+            cache=True,
+        )
+
+
+@lru_cache(maxsize=1024)
+def recurrence(checkins: Checkins) -> Recurrence:
+    """The recurrence of a case's ``checkins``, from cadence, weekday, starts and until."""
+    first = checkins.starts
+    if checkins.weekday is not None:
+        target = WEEKDAYS.index(checkins.weekday)
+        first = date.fromordinal(first.toordinal() + (target - first.weekday()) % 7)
+    monthly = checkins.cadence == "monthly"
+    return Recurrence(
+        freq=du.MONTHLY if monthly else du.WEEKLY,
+        interval=2 if checkins.cadence == "fortnightly" else 1,
+        weekday=first.weekday(),
+        nth=monthly_ordinal(first) if monthly else None,
+        first=first,
+        until=checkins.until,
+    )
+
+
+@lru_cache(maxsize=1024)
+def _rule(checkins: Checkins) -> du.rrule:
+    """One expanding rule per series (``Checkins`` is frozen, so it can key a cache)."""
+    return recurrence(checkins).rule()
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0))
 
 
 def checkin_dates(checkins: Checkins) -> Iterator[date]:
-    """Every check-in date in order, until ``until`` (inclusive) or for ever.
-
-    weekly: every 7 days; fortnightly: every 14 days; monthly: the same
-    weekday of the month as the first one (e.g. the 4th Tuesday).
-    """
-    current = first_checkin(checkins)
-    until = checkins.until
-    if checkins.cadence == "monthly":
-        ordinal = monthly_ordinal(current)
-        year, month, weekday = current.year, current.month, current.weekday()
-        while until is None or current <= until:
-            yield current
-            month += 1
-            if month > 12:
-                year, month = year + 1, 1
-            current = _nth_weekday(year, month, weekday, ordinal)
-        return
-    step = timedelta(days=7 if checkins.cadence == "weekly" else 14)
-    while until is None or current <= until:
-        yield current
-        current += step
+    """Every check-in date in order, until ``until`` (inclusive) or for ever."""
+    for moment in _rule(checkins):
+        yield moment.date()
 
 
 def checkins_between(checkins: Checkins | None, start: date, end: date) -> list[date]:
     """Check-in dates from ``start`` to ``end``, both inclusive."""
     if checkins is None:
         return []
-    out = []
-    for day in checkin_dates(checkins):
-        if day > end:
-            break
-        if day >= start:
-            out.append(day)
-    return out
+    found = _rule(checkins).between(_midnight(start), _midnight(end), inc=True)
+    return [moment.date() for moment in found]
 
 
 def meetings_by_date(case: Case) -> list[Meeting]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta
 from itertools import islice
 from pathlib import Path
@@ -133,6 +134,115 @@ def test_series_expands_to_the_dates_mend_computes(tmp_path, checkins):
     got = expand(series, 60)
     assert [d.date() for d in got] == expected
     assert all(d.time() == case.plan.checkins.time for d in got)
+
+
+def series_text(
+    cadence: str, starts: str, *, weekday: str = "", at: str = "", until: str = ""
+) -> str:
+    lines = [f"cadence: {cadence}", f"starts: {starts}"]
+    lines += [f"weekday: {weekday}"] * bool(weekday) + [f'time: "{at}"'] * bool(at)
+    lines += [f"until: {until}"] * bool(until)
+    return "".join(f"    {line}\n" for line in lines)
+
+
+#: Series whose RRULE is easy to get subtly wrong: (checkins, timezone).
+EDGE_SERIES = {
+    # Weekday-less: each cadence keeps the weekday of `starts`.
+    "weekly-no-weekday": (series_text("weekly", "2026-11-05", at="10:00"), "Europe/London"),
+    "fortnightly-no-weekday": (series_text("fortnightly", "2026-11-12"), "America/New_York"),
+    "monthly-no-weekday": (series_text("monthly", "2026-11-19", at="09:00"), "Europe/London"),
+    # `starts` not on the weekday: the first weekday after it.
+    "starts-before-weekday": (
+        series_text("fortnightly", "2026-11-22", weekday="friday", at="14:00"),
+        "America/New_York",
+    ),
+    # Month ends: a 5th weekday, a 31st, a 29 February, continue on the last one.
+    "monthly-31st": (series_text("monthly", "2026-01-31", at="23:30"), "America/New_York"),
+    "monthly-5th-friday": (
+        series_text("monthly", "2027-01-25", weekday="friday", at="08:00"),
+        "Europe/London",
+    ),
+    "monthly-29-february": (series_text("monthly", "2028-02-29"), "Europe/London"),
+    "monthly-4th": (
+        series_text("monthly", "2026-11-22", weekday="thursday", until="2028-01-01"),
+        "America/New_York",
+    ),
+    # `until` on a check-in, the day after one, and before the first one.
+    "until-on": (
+        series_text("weekly", "2026-11-09", weekday="monday", at="23:30", until="2027-03-29"),
+        "America/New_York",
+    ),
+    "until-after": (
+        series_text("fortnightly", "2026-11-10", at="00:30", until="2027-04-07"),
+        "Europe/London",
+    ),
+    "until-before-first": (
+        series_text("weekly", "2026-11-22", weekday="tuesday", at="10:00", until="2026-11-23"),
+        "Europe/London",
+    ),
+    "until-all-day": (
+        series_text("monthly", "2026-11-26", weekday="thursday", until="2027-06-24"),
+        "Europe/London",
+    ),
+    # Across daylight-saving changes, at times that do not exist or come twice.
+    "london-spring-gap": (
+        series_text("weekly", "2027-03-01", weekday="sunday", at="01:30", until="2027-11-07"),
+        "Europe/London",
+    ),
+    "london-autumn-twice": (
+        series_text("fortnightly", "2026-10-11", weekday="sunday", at="01:30"),
+        "Europe/London",
+    ),
+    "new-york-spring-gap": (
+        series_text("fortnightly", "2027-03-14", at="02:30", until="2027-11-07"),
+        "America/New_York",
+    ),
+    "new-york-autumn-twice": (
+        series_text("monthly", "2026-11-01", weekday="sunday", at="01:30", until="2028-12-31"),
+        "America/New_York",
+    ),
+}
+
+
+@pytest.mark.parametrize(("checkins", "timezone"), EDGE_SERIES.values(), ids=EDGE_SERIES)
+def test_rrule_written_expands_to_exactly_the_schedule(tmp_path, checkins, timezone):
+    """The RRULE in checkins.ics, expanded by dateutil alone, is the schedule, date for date.
+
+    Nothing of mend's is used on the calendar side: the file is parsed back
+    and its RRULE text handed to ``rrulestr``. A finite series is compared
+    whole (so an UNTIL one day off shows), an open one over 200 dates.
+    """
+    text = case_text(checkins, meetings="  []", timezone=timezone)
+    data = calendar_bytes(tmp_path, text)
+    series = series_of(icalendar.Calendar.from_ical(data))
+    event = data.replace(b"\r\n ", b"").split(b"BEGIN:VEVENT", 1)[1]  # the series comes first
+    assert b"UID:checkins-acme@mend.invalid" in event.split(b"END:VEVENT")[0]
+    rule_text = re.search(rb"\r\nRRULE:([^\r]*)\r\n", event)[1].decode()
+    start = series.decoded("dtstart")
+    timed = isinstance(start, datetime)
+    checkins_model = schedule_of(tmp_path, text).plan.checkins
+    rule = rrulestr(rule_text, dtstart=start if timed else datetime.combine(start, time(0)))
+    finite = checkins_model.until is not None
+    got = list(rule) if finite else list(islice(rule, 200))
+    expected = list(
+        checkin_dates(checkins_model) if finite else islice(checkin_dates(checkins_model), 200)
+    )
+    assert [moment.date() for moment in got] == expected
+    assert ("UNTIL=" in rule_text) == finite
+    zone = ZoneInfo(timezone)
+    for moment in got:
+        if timed:  # the case's wall clock time, in the offset zoneinfo gives that day
+            wall = datetime.combine(moment.date(), checkins_model.time, tzinfo=zone)
+            assert (moment.time(), moment.utcoffset()) == (wall.time(), wall.utcoffset())
+        else:
+            assert moment.time() == time(0)
+
+
+def test_every_cadence_and_edge_is_covered():
+    """The edge cases above span what the rule can say, so a new kind of series shows here."""
+    rules = {text.split("cadence: ")[1].split("\n")[0] for text, _ in EDGE_SERIES.values()}
+    assert rules == {"weekly", "fortnightly", "monthly"}
+    assert {zone for _, zone in EDGE_SERIES.values()} == {"Europe/London", "America/New_York"}
 
 
 def test_series_properties(tmp_path):

@@ -1,7 +1,8 @@
 """iCalendar: the check-in series, and one check-in as an email invitation.
 
-The series is one ``VEVENT`` with an ``RRULE`` built from the cadence, in
-the case's timezone, so that Google Calendar and Outlook show one recurring
+The series is one ``VEVENT`` with an ``RRULE`` written from the
+``schedule.Recurrence`` the schedule's dates are expanded from, in the
+case's timezone, so that Google Calendar and Outlook show one recurring
 meeting rather than dozens of loose ones. Meetings off the cadence are events
 of their own; a check-in held at another time on its day overrides that one
 occurrence (``RECURRENCE-ID``). Nothing depends on the clock: UIDs derive
@@ -34,7 +35,7 @@ import icalendar
 from .. import __version__
 from ..case import Case, Checkins
 from ..documents import Document
-from ..schedule import checkin_dates, checkins_between, first_checkin, monthly_ordinal
+from ..schedule import checkin_dates, checkins_between, first_checkin, recurrence
 from . import BuildContext, Source
 
 PRODID = f"-//mend//mend {__version__}//EN"
@@ -47,28 +48,26 @@ CHECKED_OCCURRENCES = 120
 # -- the check-in series --------------------------------------------------------------
 
 
-def rrule(checkins: Checkins, tz: ZoneInfo) -> dict[str, object]:
-    """The recurrence rule of a check-in series, as ``schedule.checkin_dates`` walks it.
+def rrule(checkins: Checkins, tz: ZoneInfo) -> icalendar.vRecur:
+    """The ``RRULE`` of a check-in series, from the :class:`Recurrence` the schedule expands.
 
-    ``UNTIL`` is a date for an all-day series and a UTC time otherwise, as
-    RFC 5545 requires when ``DTSTART`` carries a ``TZID``; it is the end of
-    the ``until`` day, so a check-in on that day is included.
+    Only the spelling is decided here: ``FREQ``, ``INTERVAL`` (when not 1)
+    and ``BYDAY`` (``TU``, or ``4TU`` in a monthly series) are the rule's
+    own fields. ``UNTIL`` is a date for an all-day series and a UTC time
+    otherwise, as RFC 5545 requires when ``DTSTART`` carries a ``TZID``; it
+    is the end of the ``until`` day, so a check-in on that day is included.
     """
-    first = first_checkin(checkins)
-    rule: dict[str, object] = {}
-    if checkins.cadence == "monthly":
-        rule["FREQ"] = "MONTHLY"
-        rule["BYDAY"] = f"{monthly_ordinal(first)}{DAY_CODES[first.weekday()]}"
-    else:
-        rule["FREQ"] = "WEEKLY"
-        if checkins.cadence == "fortnightly":
-            rule["INTERVAL"] = 2
-        rule["BYDAY"] = DAY_CODES[first.weekday()]
-    if checkins.until is not None:
+    series = recurrence(checkins)
+    rule = icalendar.vRecur(FREQ=series.freq_name)
+    if series.interval != 1:
+        rule["INTERVAL"] = series.interval
+    day = DAY_CODES[series.weekday]
+    rule["BYDAY"] = day if series.nth is None else f"{series.nth}{day}"
+    if series.until is not None:
         if checkins.time is None:
-            rule["UNTIL"] = checkins.until
+            rule["UNTIL"] = series.until
         else:
-            end = datetime.combine(checkins.until, time(23, 59, 59), tzinfo=tz)
+            end = datetime.combine(series.until, time(23, 59, 59), tzinfo=tz)
             rule["UNTIL"] = end.astimezone(UTC)
     return rule
 
