@@ -16,7 +16,7 @@ import itertools
 import os
 import time as _time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, time
@@ -295,7 +295,7 @@ def _build_one(task: _Task) -> _Result:
         return result
     except CaseError as exc:  # a writer found a field it cannot use: file, line, field
         staging.discard()
-        result.problems.extend(str(p) for p in exc.problems)
+        result.problems.extend(exc.problems)
         return result
     except MendError as exc:
         staging.discard()
@@ -461,7 +461,7 @@ def _build_locked(
     for path in paths:
         rel = workspace.display(path)
         task = _Task(path, rel, workspace.display(path), manifest.cases.get(rel), force)
-        if _fast_skip(task, job, fingerprints):
+        if task.previous is not None and _fast_skip(task, job, fingerprints):
             report.skipped += sum(
                 1
                 for o in task.previous.outputs.values()
@@ -533,7 +533,7 @@ def _save_manifest(manifest: Manifest, out: Path, root: Path) -> None:
         raise WriteError.from_os_error(exc, path, shown(path, root)) from None
 
 
-def _run(tasks: list[_Task], job: _Job, jobs: int | None) -> Iterator[_Result]:
+def _run(tasks: list[_Task], job: _Job, jobs: int | None) -> Generator[_Result, None, None]:
     """Results in task order, from worker processes when it pays."""
     workers = min(jobs or os.cpu_count() or 1, len(tasks))
     heavy = "pdf" in job.formats

@@ -1351,10 +1351,6 @@ def read_node_sized(
     return data, reader.lines, problems, size
 
 
-def default_id(path: Path) -> str:
-    return path.stem
-
-
 def load_case(
     path: Path,
     *,
@@ -1413,7 +1409,7 @@ def validate_case(
 
     update: dict[str, Any] = {}
     if case.id is None:
-        stem = default_id(path)
+        stem = path.stem  # the id a file without one gets
         if SLUG_RE.match(stem):
             update["id"] = stem
         else:

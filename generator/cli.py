@@ -10,10 +10,10 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import click
 
@@ -40,7 +40,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except click.ClickException as exc:
-            exc.message = escape_controls(exc.message)
+            exc.message = escape_controls(exc.message)  # type: ignore[misc]  # Final in the stubs only
             raise
 
 
@@ -136,7 +136,7 @@ def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def _print_warnings(warnings: Sequence[object]) -> None:
+def _print_warnings(warnings: Iterable[object]) -> None:
     for warning in warnings:
         say(str(warning), fg="yellow", err=True)
 
@@ -665,6 +665,14 @@ def send(messages: tuple[Path, ...], workspace: Path, dry_run: bool) -> None:
 # -- mend log ---------------------------------------------------------------------------
 
 
+class _LogOptions(TypedDict):
+    """What every logbook function of ``mend log`` is told about the case."""
+
+    display: str
+    today: date
+    default_timezone: str
+
+
 class ClockType(click.ParamType):
     name = "HH:MM"
 
@@ -917,7 +925,7 @@ def log(
     ws = Workspace.open(workspace)
     path = ws.resolve_case(case)
     display = ws.display(path)
-    options = {"display": display, "today": today, "default_timezone": ws.config.timezone}
+    options = _LogOptions(display=display, today=today, default_timezone=ws.config.timezone)
     if summary is not None and summary_file is not None:
         raise click.UsageError("give --summary or --summary-file, not both", ctx)
     if summary_file is not None:

@@ -89,10 +89,6 @@ class TemplateError(MendError):
     """A template failed to render: the user's theme or a default one."""
 
 
-class BuildError(MendError):
-    """Some cases or documents could not be built."""
-
-
 class SignatureError(MendError):
     """Signing failed, or a signature did not verify."""
 

@@ -40,8 +40,10 @@ import base64
 import email.policy
 import re
 import string
+import typing
 from collections.abc import Callable, Iterator, Sequence
 from email.errors import NonASCIILocalPartDefect
+from email.headerregistry import Address, Group
 from email.message import EmailMessage, Message
 from email.parser import HeaderParser
 from email.utils import getaddresses
@@ -65,19 +67,21 @@ _Q_SAFE = frozenset(string.ascii_letters + string.digits + "!*+-/")
 _VISIBLE_ASCII = frozenset(chr(c) for c in range(0x21, 0x7F))
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 _QUOTED_SPACES = re.compile(r"(?<! ) ")
-_WSP_RUN = re.compile(r"[ \t]+")
 _Piece = TypeVar("_Piece", str, bytes)
 
 
 def display_name(name: str) -> str:
-    """A person's name as an address field holds it: runs of spaces and tabs made one space.
+    """A person's name as an address field holds it: each run of whitespace one space.
 
-    That is how readers show a display name in any case, and what Python's
-    parser reads from encoded words (it turns a run of whitespace in one
-    into a single space, so no encoding of "Müller  Dana" reads back with
-    both spaces there and in mail readers). Every other character is kept.
+    That is how readers show a display name in any case, and Python's
+    parser goes further: in an encoded word it reads a space followed by any
+    other whitespace (a no-break space, an em space) as one space, and it
+    strips Unicode whitespace at a name's ends. So every whitespace
+    character (``str.isspace``) counts as a space here, runs become one,
+    and none is kept at the ends: the name then reads back the same in
+    Python and in mail readers. Every other character is kept.
     """
-    return _WSP_RUN.sub(" ", name).strip(" ")
+    return " ".join(name.split())
 
 
 def address_field(name: str, mailboxes: Sequence[tuple[str, str]]) -> str:
@@ -114,9 +118,18 @@ def unstructured_field(name: str, text: str) -> str:
     return folder.text()
 
 
+class _AddressField(typing.Protocol):
+    """An address field as policy.default parses it (an AddressHeader, which
+    is also a BaseHeader with its parse defects)."""
+
+    addresses: tuple[Address, ...]
+    groups: tuple[Group, ...]
+    defects: tuple[Exception, ...]
+
+
 def parse_head(head: str) -> EmailMessage:
     """A header section as the email package reads it (policy.default)."""
-    return HeaderParser(policy=email.policy.default).parsestr(head)  # type: ignore[return-value]
+    return HeaderParser(policy=email.policy.default).parsestr(head)
 
 
 def addresses(message: Message, field: str) -> list[tuple[str, str]]:
@@ -140,7 +153,7 @@ def addresses(message: Message, field: str) -> list[tuple[str, str]]:
             "holds a comment in parentheses, which can hide an address and which mend never writes",
         )
     try:
-        header = message[field]
+        header = typing.cast(_AddressField, message[field])
         modern = [(a.display_name, a.addr_spec) for a in header.addresses]
         groups = [g for g in header.groups if g.display_name is not None]
         # RFC 6532 allows a local part in UTF-8; mend writes one only then.

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from datetime import date as Day
 from typing import Any
 
 from .case import Action, Case
@@ -88,8 +89,8 @@ class StatusMove:
 class MeetingChanges:
     """What one held meeting changed, compared with the held meeting before it."""
 
-    date: date
-    previous: date | None
+    date: Day  # the field's name would hide the type in the class body
+    previous: Day | None
     moves: tuple[StatusMove, ...]  # statuses that changed
     confirmed: tuple[StatusMove, ...]  # statuses restated unchanged
     decisions: tuple[str, ...]

@@ -261,7 +261,7 @@ class Staging:
 
     def commit(self) -> list[str]:
         """Rename every staged file into place; the names written, in order."""
-        done = []
+        done: list[str] = []
         for rel, tmp in self.staged:
             target = self.out / rel
             try:

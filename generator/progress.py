@@ -27,7 +27,7 @@ STATUS_LABELS = {
 
 def current_statuses(case: Case, until: date | None = None) -> dict[str, str]:
     """Milestone id -> current status, counting meetings up to ``until``."""
-    statuses = {m.id: m.status for m in case.plan.milestones}
+    statuses: dict[str, str] = {m.id: m.status for m in case.plan.milestones}
     for meeting in meetings_by_date(case):
         if until is not None and meeting.date > until:
             break

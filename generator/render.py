@@ -263,7 +263,7 @@ class Renderer:
         return self.text if name.endswith(TEXT_SUFFIXES) else self.html
 
     def source_path(self, name: str) -> Path | None:
-        """The file a template name resolves to, for the build's manifest."""
+        """The file a template name resolves to, to name it in an error."""
         for folder in self.search_path:
             candidate = folder / name
             if candidate.is_file():

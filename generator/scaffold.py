@@ -485,7 +485,10 @@ def field_check(model: type[BaseModel], name: str) -> Check:
     would give. A time stays the text typed ("09:30"); a date becomes a date.
     """
     info = model.model_fields[name]
-    annotation = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+    # A type form built at run time, which no static type describes.
+    annotation: Any = (
+        Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+    )
     return _adapter_check(TypeAdapter(annotation))
 
 

@@ -224,13 +224,14 @@ def _transmit(server: smtplib.SMTP, item: Outgoing) -> list[Delivery]:
         else:
             results[recipient] = Delivery(item.path, recipient, False, f"{code} {_text(text)}")
     if accepted:
+        reply: bytes | str
         try:
-            code, text = server.data(item.data)
+            code, reply = server.data(item.data)
         except smtplib.SMTPDataError as exc:
-            code, text = exc.smtp_code, exc.smtp_error
+            code, reply = exc.smtp_code, exc.smtp_error
         for recipient in accepted:
             ok = 200 <= code < 300
-            detail = f"accepted ({code} {_text(text)})" if ok else f"{code} {_text(text)}"
+            detail = f"accepted ({code} {_text(reply)})" if ok else f"{code} {_text(reply)}"
             results[recipient] = Delivery(item.path, recipient, ok, detail)
     else:
         server.rset()

@@ -258,9 +258,9 @@ def timeline_svg(case: Case, today: date) -> str:
     if checkins:
         out.append('<g class="checkins">')
         for day in checkins:
-            x = _num(scale.x(day))
+            at = _num(scale.x(day))
             out.append(
-                f'<line class="checkin" x1="{x}" y1="{AXIS_Y - 2}" x2="{x}" y2="{AXIS_Y + 7}" '
+                f'<line class="checkin" x1="{at}" y1="{AXIS_Y - 2}" x2="{at}" y2="{AXIS_Y + 7}" '
                 f'stroke="#444444" stroke-width="2"><title>Check-in {escape(long_date(day))}</title></line>'
             )
         out.append("</g>")

@@ -78,8 +78,9 @@ def assert_well_folded(field: str) -> None:
 
 
 def written(name: str) -> str:
-    """The name as the header must hold it: whitespace runs are one space, none at the ends."""
-    return re.sub(r"[ \t]+", " ", name).strip(" ")
+    """The name as the header must hold it: whitespace runs (any Unicode
+    whitespace) are one space, none at the ends."""
+    return re.sub(r"\s+", " ", name).strip()
 
 
 def assert_reads_back(name: str) -> None:
@@ -153,6 +154,20 @@ def test_a_display_name_never_has_adjacent_encoded_words():
         field = address_field("To", [(name, "a@b.example")])
         assert not re.search(rf"{ENCODED_WORD.pattern}\s+{ENCODED_WORD.pattern}", unfolded(field))
         assert_reads_back(name)
+
+
+def test_unicode_whitespace_next_to_a_space_reads_back_as_written():
+    """Hypothesis found "ü \\xa0": Python read the encoded " \\xa0" as one space."""
+    for name in (
+        "ü \xa0",
+        "ü\xa0x",
+        "\u2029 \u2001ü",
+        "a\u2003\u2001 b\u205f",
+        "x\u2009üü\u2003\xa0x",
+    ):
+        assert_reads_back(name)
+        field = address_field("Cc", [(name, "p@a.example")])
+        assert addresses(parse_head(field + "\r\n"), "Cc") == [(written(name), "p@a.example")]
 
 
 def test_a_plain_name_is_written_as_it_was():

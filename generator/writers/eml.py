@@ -33,6 +33,7 @@ import contextlib
 import email.policy
 import hashlib
 import re
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from email import charset, encoders
 from email.headerregistry import Address
@@ -44,7 +45,7 @@ from email.utils import format_datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from ..case import Case, Meeting, Person
+from ..case import Case, Contact, Meeting, Member, Person
 from ..documents import Document
 from ..errors import CaseError, HeaderError
 from ..headers import (
@@ -81,7 +82,7 @@ CONTACTS = ("client", "contacts")
 TEAM = ("team", "members")
 
 
-def recipients(case: Case) -> tuple[list[Person], list[Person]]:
+def recipients(case: Case) -> tuple[list[Contact], list[Member]]:
     """``To``: client contacts with an email, primary first. ``Cc``: the rest of our team."""
     primary = case.primary_contact
     contacts = [c for c in case.client.contacts if c.email]
@@ -174,7 +175,7 @@ def build_message(doc: Document, source: Source, ctx: BuildContext) -> bytes | N
             ]
         )
 
-    people = {
+    people: dict[str, list[tuple[Person, tuple[str, str]]]] = {
         "From": [(lead, TEAM)],
         "To": [(p, CONTACTS) for p in to],
         "Cc": [(p, TEAM) for p in cc],
@@ -236,7 +237,8 @@ def _body(text: str, html: str, invite: bytes) -> Message:
 
 
 def _text_part(content: str, subtype: str) -> MIMEText:
-    return _part_of(MIMEText(content, subtype, QUOTED_PRINTABLE_UTF8))
+    # typeshed says a charset name; the email package takes a Charset too.
+    return _part_of(MIMEText(content, subtype, QUOTED_PRINTABLE_UTF8))  # type: ignore[arg-type]
 
 
 def _part_of(part: _P) -> _P:
@@ -257,7 +259,7 @@ def _context(
     doc: Document,
     source: Source,
     meeting: Meeting,
-    to: list[Person],
+    to: Sequence[Person],
     following: tuple[date, time | None] | None,
 ) -> dict[str, Any]:
     """What the recap templates see: the client view, and this meeting's part of it."""
