@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import lru_cache
+from typing import Literal
 
 from dateutil import rrule as du
 
@@ -50,7 +51,7 @@ class Recurrence:
     the last day a check-in may fall on, inclusive.
     """
 
-    freq: int  # dateutil.rrule.WEEKLY or MONTHLY
+    freq: Literal[1, 2]  # dateutil.rrule.MONTHLY or WEEKLY
     interval: int
     weekday: int  # Monday is 0
     nth: int | None  # monthly: which weekday of the month (-1 for the last)
