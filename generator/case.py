@@ -768,7 +768,8 @@ def redact(value: M) -> M:
     return value.model_copy(update=update)
 
 
-def _is_list(annotation: Any) -> bool:
+def strip_annotation(annotation: Any) -> Any:
+    """An annotation without Annotated and Optional around it."""
     while True:
         origin = typing.get_origin(annotation)
         if origin is typing.Annotated:
@@ -776,7 +777,11 @@ def _is_list(annotation: Any) -> bool:
         elif origin in (typing.Union, types.UnionType):
             annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
         else:
-            return origin is list
+            return annotation
+
+
+def _is_list(annotation: Any) -> bool:
+    return typing.get_origin(strip_annotation(annotation)) is list
 
 
 #: Fields that may appear only in internal documents, as paths into a case

@@ -10,7 +10,6 @@ documents get the whole case.
 from __future__ import annotations
 
 import functools
-import types
 import typing
 from datetime import date
 from typing import Any
@@ -30,6 +29,7 @@ from .case import (
     is_markdown,
     item_annotation,
     redact,
+    strip_annotation,
 )
 from .constants import Audience
 from .documents import signature_fields
@@ -65,24 +65,12 @@ def _schema(annotation: Any) -> tuple[str, Any]:
     if is_markdown(annotation):
         return ("markdown", None)
     item = item_annotation(annotation)
-    if typing.get_origin(_strip(annotation)) is list:
+    if typing.get_origin(strip_annotation(annotation)) is list:
         return ("list", item)
     model = _unwrap(annotation)
     if isinstance(model, type) and issubclass(model, BaseModel):
         return ("model", model)
     return ("text", None)
-
-
-def _strip(annotation: Any) -> Any:
-    """An annotation without Annotated and Optional around it."""
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is typing.Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif origin in (typing.Union, types.UnionType):
-            annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
-        else:
-            return annotation
 
 
 def _field_annotation(info: Any) -> Any:
