@@ -53,11 +53,11 @@ from .case import (
     CaseFile,
     CaseLoader,
     Meeting,
-    compose_case,
     decode_case,
     is_null,
     parse_yaml,
     read_case_bytes,
+    read_case_text,
     read_node,
     read_node_sized,
     validate_case,
@@ -286,8 +286,7 @@ class _Source:
     def read(cls, path: Path, display: str, today: date, default_timezone: str) -> _Source:
         raw = read_case_bytes(path, display)
         text = decode_case(raw, display)
-        root = compose_case(text, display)
-        data, lines, problems, size = read_node_sized(root, display)
+        root, data, lines, problems, size = read_case_text(text, display)
         casefile = validate_case(
             data,
             lines,
