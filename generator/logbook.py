@@ -53,14 +53,15 @@ from .case import (
     CaseFile,
     CaseLoader,
     Meeting,
-    compose_case,
     decode_case,
     is_null,
     parse_yaml,
     read_case_bytes,
+    read_case_text,
     read_node,
     read_node_sized,
     validate_case,
+    validate_edit,
 )
 from .errors import CaseError, MendError, Problem, WriteError
 from .history import NumberedAction, number_actions
@@ -286,8 +287,7 @@ class _Source:
     def read(cls, path: Path, display: str, today: date, default_timezone: str) -> _Source:
         raw = read_case_bytes(path, display)
         text = decode_case(raw, display)
-        root = compose_case(text, display)
-        data, lines, problems, size = read_node_sized(root, display)
+        root, data, lines, problems, size = read_case_text(text, display)
         casefile = validate_case(
             data,
             lines,
@@ -1044,15 +1044,17 @@ class _Editor:
         delta = len(out) - len(old_lines)
         newline = self.source.newline
         header = [" " * self.column + "meetings:" + newline] if first > 0 else []
-        window = [*header, *out[start : stop + delta]]
+        window_text = "".join([*header, *out[start : stop + delta]])
         try:
-            root = yaml.compose("".join(window), Loader=CaseLoader)
+            root = yaml.compose(window_text, Loader=CaseLoader)
         except yaml.YAMLError:
             return None
         if not isinstance(root, yaml.MappingNode):
             return None
         try:
-            data, lines, problems, size = read_node_sized(root, self.source.display)
+            data, lines, problems, size = read_node_sized(
+                root, self.source.display, aliases="*" in window_text
+            )
         except CaseError:
             return None
         if problems:
@@ -1212,14 +1214,8 @@ def _write(
     """Validate the new text, keep the old file as .bak, replace it atomically."""
     shown = f"{source.display} (not written)"
     data, lines, problems = parsed if parsed is not None else parse_yaml(text, shown)
-    after = validate_case(
-        data,
-        lines,
-        path=source.path,
-        display=shown,
-        today=today,
-        default_timezone=source.casefile.case.timezone or "UTC",
-        problems=problems,
+    after = validate_edit(
+        source.casefile, source.data, data, lines, display=shown, today=today, problems=problems
     )
     before = {(w.path, w.message) for w in source.casefile.warnings}
     result.warnings = [
