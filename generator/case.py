@@ -570,11 +570,11 @@ def _check_flow_depth(text: str, loader: type) -> None:
 #: Deeper than libyaml's own nesting limit (1,000 levels), for the probe below.
 _PROBE_DEPTH = 1_001
 #: libyaml's parser, where PyYAML has it.
-_C_PARSER: type | None = getattr(getattr(yaml, "cyaml", None), "CParser", None)
+_C_PARSER: type[Any] | None = getattr(getattr(yaml, "cyaml", None), "CParser", None)
 
 
 @functools.cache
-def _composer_is_bounded(loader: type) -> bool:
+def _composer_is_bounded(loader: type[Any]) -> bool:
     """Whether ``loader`` refuses deep nesting by itself, before its composer could crash.
 
     libyaml refuses more than 1,000 levels of brackets or of indentation
@@ -638,13 +638,13 @@ def _first_too_deep(nodes: Iterable[yaml.Node], aliases: bool) -> int | None:
     return None
 
 
-def _walk_depth(text: str, loader: type) -> None:
+def _walk_depth(text: str, loader: type[Any]) -> None:
     depth = 0
     for event in yaml.parse(text, Loader=loader):
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
-                raise _TooDeep(event.start_mark.line + 1)
+                raise _TooDeep(event.start_mark.line + 1 if event.start_mark else 1)
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
 
@@ -879,7 +879,8 @@ def _model_at(loc: Iterable[str | int]) -> type[BaseModel] | None:
         info = model.model_fields.get(part)
         if info is None:
             return None
-        model = _unwrap(info.annotation)
+        annotation: Any = info.annotation  # a type form, hashable as _unwrap's cache needs
+        model = _unwrap(annotation)
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
 

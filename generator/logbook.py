@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from ruamel.yaml import YAML
@@ -255,7 +255,7 @@ def _crossing_anchor(text: str, start: int, stop: int) -> tuple[str | None, int 
     for event in yaml.parse(text, Loader=_LOADER):
         anchor = getattr(event, "anchor", None)
         if anchor is not None:
-            uses.setdefault(anchor, []).append(event.start_mark.line)
+            uses.setdefault(anchor, []).append(event.start_mark.line if event.start_mark else 0)
     for name, lines in uses.items():
         inside = [line for line in lines if start <= line < stop]
         others = [line for line in lines if line != (inside[0] if inside else None)]
@@ -418,7 +418,7 @@ def _last_line(node: yaml.Node) -> int:
         if node.style in ("|", ">") and end.column == 0:
             return end.line - 1  # a block scalar ends at the start of the next line
         return end.line
-    if node.flow_style:
+    if isinstance(node, yaml.CollectionNode) and node.flow_style:
         return node.end_mark.line
     last = node.start_mark.line
     if isinstance(node, yaml.MappingNode):
@@ -838,7 +838,7 @@ def _read_alone(lines: Sequence[str], display: str) -> Any:
     lines written must read the same in the edited file.
     """
     root = yaml.compose("meetings:\n" + _fragment(lines), Loader=_LOADER)
-    return read_node(root, display)[0]["meetings"][0]
+    return read_node(cast(yaml.MappingNode, root), display)[0]["meetings"][0]
 
 
 def _shifted(lines: Iterable[str], column: int) -> list[str]:
@@ -1083,7 +1083,8 @@ class _Editor:
                     placed = True
                     for wpath, wline in lines.items():
                         if len(wpath) > 1 and wpath[0] == "meetings":
-                            mapped[("meetings", wpath[1] + lo, *wpath[2:])] = wline + offset
+                            item = cast(int, wpath[1])  # a meeting's index
+                            mapped[("meetings", item + lo, *wpath[2:])] = wline + offset
                         elif wpath and wpath[0] != "meetings":
                             mapped[wpath] = wline + offset
                 continue
@@ -1486,7 +1487,7 @@ def apply_snippet(
         raise MendError(
             "the edited meeting must be one mapping of keys (`date: ...`, `summary: ...`)"
         )
-    edited: CommentedMap = meetings[0]
+    edited = cast(CommentedMap, meetings[0])  # ruamel's round-trip mapping
     had = set(source.casefile.case.meetings[index].model_fields_set) if index is not None else set()
     for key in list(edited):
         value = edited[key]
