@@ -207,26 +207,9 @@ def _indent_of(line: str) -> int:
     return len(text) - len(text.lstrip(" "))
 
 
-def _subtree(node: yaml.Node) -> set[int]:
-    """The ``id`` of every node under ``node``, itself included."""
-    seen: set[int] = set()
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, yaml.MappingNode):
-            for key, value in current.value:
-                stack.append(key)
-                stack.append(value)
-        elif isinstance(current, yaml.SequenceNode):
-            stack.extend(current.value)
-    return seen
-
-
-def _shared_nodes(root: yaml.Node) -> set[int]:
-    """Nodes reached twice: an alias is the very node object of its anchor."""
+def _walk_ids(root: yaml.Node) -> tuple[set[int], set[int]]:
+    """The ``id`` of every node under ``root`` (itself included), and of those
+    reached twice: an alias is the very node object of its anchor."""
     seen: set[int] = set()
     shared: set[int] = set()
     stack = [root]
@@ -242,7 +225,17 @@ def _shared_nodes(root: yaml.Node) -> set[int]:
                 stack.append(value)
         elif isinstance(current, yaml.SequenceNode):
             stack.extend(current.value)
-    return shared
+    return seen, shared
+
+
+def _subtree(node: yaml.Node) -> set[int]:
+    """The ``id`` of every node under ``node``, itself included."""
+    return _walk_ids(node)[0]
+
+
+def _shared_nodes(root: yaml.Node) -> set[int]:
+    """Nodes reached twice: an alias is the very node object of its anchor."""
+    return _walk_ids(root)[1]
 
 
 def _crossing_anchor(text: str, start: int, stop: int) -> tuple[str | None, int | None, int]:
