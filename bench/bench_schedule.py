@@ -37,7 +37,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from generator import schedule  # noqa: E402
-from generator.case import WEEKDAYS, Case, Checkins, load_case  # noqa: E402
+from generator.case import load_case  # noqa: E402
+from generator.constants import WEEKDAYS  # noqa: E402
+from generator.model import Case, Checkins  # noqa: E402
 
 TODAYS = [date(2026, 11, 20), date(2027, 3, 20), date(2027, 6, 1), date(2029, 1, 1)]
 

@@ -32,14 +32,16 @@ from .cache import (
     base_key,
     digest,
 )
-from .case import CaseFile, read_case_bytes, redact
+from .case import CaseFile
 from .config import CONFIG_NAME
 from .constants import FORMATS
 from .documents import Document, documents_for
 from .errors import CaseError, MendError, Problem, WriteError
 from .kinds import KINDS, Registry
+from .model import redact
 from .output import BuildLock, Staging, shown, sweep_temps
 from .progress import rollup
+from .reader import read_case_bytes
 from .render import get_renderer
 from .schedule import next_meeting
 from .views import build_view

@@ -679,7 +679,7 @@ class ClockType(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         from datetime import time
 
-        from .case import TIME_RE  # one definition of a time, the case format's
+        from .model import TIME_RE  # one definition of a time, the case format's
 
         if isinstance(value, time):
             return value

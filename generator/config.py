@@ -14,8 +14,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .case import TimeZone, format_path
 from .errors import ConfigError
+from .model import TimeZone
+from .reader import format_path
 
 CONFIG_NAME = "mend.toml"
 

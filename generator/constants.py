@@ -1,6 +1,6 @@
 """The closed lists of the case format and of the build, one of each.
 
-Kept apart from ``case.py`` so that the CLI can offer them as choices
+Kept apart from ``model.py`` so that the CLI can offer them as choices
 without importing pydantic (``mend --help`` stays fast, see
 tests/test_startup.py). Each list is a ``Literal`` type that the models
 use, and a tuple of its values derived from it, so the two cannot drift.

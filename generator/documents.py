@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 from .kinds import KINDS, Kind, Registry
 
 if TYPE_CHECKING:
-    from .case import Case, Signatory
     from .constants import Audience
+    from .model import Case, Signatory
 
 
 @dataclass(frozen=True)

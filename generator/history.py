@@ -17,7 +17,7 @@ from datetime import date
 from datetime import date as Day
 from typing import Any
 
-from .case import Action, Case
+from .model import Action, Case
 from .progress import STATUS_LABELS, Rollup, rollup
 from .schedule import held_meetings
 

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING
 from .constants import FORMATS
 
 if TYPE_CHECKING:
-    from .case import Case
     from .constants import Audience
+    from .model import Case
 
 #: Which documents of a kind a case has as of a day: a date for each dated
 #: document, ``None`` for the one undated document, nothing for none.

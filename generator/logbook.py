@@ -48,11 +48,14 @@ from ruamel.yaml.scalarstring import (
     SingleQuotedScalarString,
 )
 
-from .case import (
+from .case import CaseFile, validate_case, validate_edit
+from .errors import CaseError, MendError, Problem, WriteError
+from .history import NumberedAction, number_actions
+from .model import Meeting
+from .output import atomic_write
+from .reader import (
     MAX_NODES,
-    CaseFile,
     CaseLoader,
-    Meeting,
     decode_case,
     is_null,
     parse_yaml,
@@ -60,12 +63,7 @@ from .case import (
     read_case_text,
     read_node,
     read_node_sized,
-    validate_case,
-    validate_edit,
 )
-from .errors import CaseError, MendError, Problem, WriteError
-from .history import NumberedAction, number_actions
-from .output import atomic_write
 from .schedule import checkins_between
 
 #: The order of a meeting's keys in the case format (its model), used for new meetings.

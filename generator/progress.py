@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
-from .case import Case, Milestone
+from .model import Case, Milestone
 from .schedule import meetings_by_date
 
 STATUS_ORDER = ("done", "on-track", "planned", "at-risk", "missed")

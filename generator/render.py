@@ -321,7 +321,7 @@ def _undefined_message(exc: jinja2.UndefinedError, context: Mapping[str, Any]) -
     The last names of the case's internal fields: a template that reaches
     for one in a client document was refused it on purpose, not misspelt.
     """
-    from .case import INTERNAL_FIELDS  # the models load only when a template fails
+    from .model import INTERNAL_FIELDS  # the models load only when a template fails
 
     match = _UNDEFINED_RE.search(exc.message or "")
     if match is None:

@@ -32,24 +32,14 @@ import click
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from .case import (
-    Checkins,
-    Client,
-    Contact,
-    Fact,
-    Feeling,
-    Incident,
-    Milestone,
-    TimeZone,
-    parse_yaml,
-    read_text,
-    validate_case,
-)
+from .case import validate_case
 from .constants import WEEKDAYS
 from .documents import slugify
 from .errors import CaseError, MendError, Problem, WriteError
 from .kinds import KINDS
+from .model import Checkins, Client, Contact, Fact, Feeling, Incident, Milestone, TimeZone
 from .output import atomic_write
+from .reader import parse_yaml, read_text
 
 if TYPE_CHECKING:
     from .workspace import Workspace

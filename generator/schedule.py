@@ -18,8 +18,8 @@ from typing import Literal
 
 from dateutil import rrule as du
 
-from .case import Case, Checkins, Meeting
 from .constants import WEEKDAYS
+from .model import Case, Checkins, Meeting
 
 
 def first_checkin(checkins: Checkins) -> date:

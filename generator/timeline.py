@@ -19,7 +19,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from .case import Case
+from .model import Case
 from .progress import STATUS_LABELS, current_statuses, is_overdue
 from .render import long_date
 from .schedule import checkins_between

@@ -17,11 +17,14 @@ from typing import Any
 from markupsafe import Markup
 from pydantic import BaseModel
 
-from .case import (
+from .case import CaseFile
+from .constants import Audience
+from .documents import signature_fields
+from .history import as_view, compute
+from .model import (
     INTERNAL_FIELDS,
     MARKDOWN,
     Case,
-    CaseFile,
     Listening,
     Markdown,
     Ownership,
@@ -31,9 +34,6 @@ from .case import (
     redact,
     strip_annotation,
 )
-from .constants import Audience
-from .documents import signature_fields
-from .history import as_view, compute
 from .progress import STATUS_LABELS, current_statuses, is_overdue
 from .render import escape_markdown, sanitize_markdown
 from .schedule import held_meetings, meetings_by_date, next_meeting, upcoming_checkins

@@ -25,15 +25,10 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
-from generator.case import (
-    MAX_FILE_BYTES,
-    CaseLoader,
-    _composer_is_bounded,
-    compose_case,
-    load_case,
-)
+from generator.case import load_case
 from generator.cli import main
 from generator.errors import CaseError
+from generator.reader import MAX_FILE_BYTES, CaseLoader, _composer_is_bounded, compose_case
 
 from .conftest import TODAY
 
@@ -337,7 +332,7 @@ def test_libyaml_composing_past_its_own_limit_does_not_crash(tmp_path: Path) -> 
     script = tmp_path / "compose.py"
     script.write_text(
         "import sys, threading, yaml\n"
-        "from generator.case import CaseLoader\n"
+        "from generator.reader import CaseLoader\n"
         "n = 999\n"
         "block = ''.join(' ' * i + f'k{i}:\\n' + ' ' * i + '- ' for i in range(n))\n"
         "text = block + '[' * n + 'x' + ']' * n + '\\n'\n"

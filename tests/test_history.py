@@ -10,8 +10,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.case import Case, validate_case
+from generator.case import validate_case
 from generator.history import as_view, compute, number_actions, open_by_owner, status_moves
+from generator.model import Case
 from generator.progress import current_statuses, rollup
 from generator.schedule import held_meetings
 

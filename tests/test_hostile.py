@@ -29,7 +29,7 @@ import pytest
 import yaml
 
 from generator.build import build
-from generator.case import parse_yaml
+from generator.reader import parse_yaml
 
 from .conftest import FULL_CASE, TODAY, make_workspace
 from .test_pdf import needs_poppler, watch

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from generator.build import build
-from generator.case import Case
 from generator.kinds import KINDS, Kind, Registry, default_templates
+from generator.model import Case
 
 from .conftest import FULL_CASE, TODAY, make_workspace
 

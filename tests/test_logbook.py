@@ -1111,7 +1111,7 @@ def test_the_edited_file_reads_as_a_whole_reading_of_it_does(
     that changed another meeting would pass the check.
     """
     from generator import logbook
-    from generator.case import CaseLoader, read_node
+    from generator.reader import CaseLoader, read_node
 
     text = WINDOW_LAYOUTS[style]
     if operation == "merge into the last" and "2026-11-17" not in text:

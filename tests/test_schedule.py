@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from itertools import islice
 
-from generator.case import Case, Checkins
+from generator.model import Case, Checkins
 from generator.schedule import checkin_dates, next_meeting
 
 from .test_case import load

@@ -16,7 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from generator.build import build
-from generator.case import Case, load_case, validate_case
+from generator.case import load_case, validate_case
+from generator.model import Case
 from generator.progress import current_statuses
 from generator.schedule import checkins_between
 from generator.timeline import _date_range, timeline_svg

@@ -72,7 +72,7 @@ def test_strict_undefined_names_the_missing_field(tmp_path):
 
 
 def _models_reachable_from(model: type) -> set[type]:
-    from generator.case import field_model
+    from generator.model import field_model
 
     seen: set[type] = set()
     todo = [model]
@@ -90,7 +90,7 @@ def _models_reachable_from(model: type) -> set[type]:
 
 def test_every_model_of_the_case_declares_its_audience() -> None:
     """No default: a model added without saying who it is for fails here."""
-    from generator.case import Case
+    from generator.model import Case
 
     models = _models_reachable_from(Case)
     assert len(models) >= 15
@@ -101,7 +101,7 @@ def test_every_model_of_the_case_declares_its_audience() -> None:
 
 def test_the_internal_fields_are_the_ones_case_format_md_marks() -> None:
     """The contract's (internal) marks, as paths; derived from the models' markers."""
-    from generator.case import INTERNAL_FIELDS
+    from generator.model import INTERNAL_FIELDS
 
     assert set(INTERNAL_FIELDS) == {
         ("client", "culture"),
@@ -113,7 +113,7 @@ def test_the_internal_fields_are_the_ones_case_format_md_marks() -> None:
 
 
 def test_redact_empties_every_internal_field_and_nothing_else(tmp_path: Path) -> None:
-    from generator.case import INTERNAL_FIELDS, redact
+    from generator.model import INTERNAL_FIELDS, redact
 
     case = load(tmp_path, FULL_CASE).case
     redacted = redact(case)
@@ -137,7 +137,8 @@ def test_redact_empties_every_internal_field_and_nothing_else(tmp_path: Path) ->
 
 def test_readme_lists_exactly_the_internal_fields() -> None:
     """The README's table of internal fields is the models' declaration, not a copy to keep."""
-    from generator.case import INTERNAL_FIELDS, format_path
+    from generator.model import INTERNAL_FIELDS
+    from generator.reader import format_path
 
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     table = readme.split("<!-- internal-fields -->")[1]

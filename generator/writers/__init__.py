@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..case import Case, Locator
+    from ..case import Locator
     from ..config import Config
     from ..documents import Document
+    from ..model import Case
     from ..render import Renderer
 
 

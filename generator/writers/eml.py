@@ -7,7 +7,7 @@ quoted-string or encoded words, a Subject reads back with its spaces, and
 lines end in CRLF. Before a message is returned, its header section is
 parsed back and refused unless every address field names exactly the
 people intended (:func:`_check_head`). A case text field cannot hold a line
-break (case.py refuses it), so no value can add a header. Only an address
+break (model.py refuses it), so no value can add a header. Only an address
 whose local part is not ASCII is written in UTF-8 (RFC 6532), and ``mend
 send`` then asks the server for SMTPUTF8.
 
@@ -45,7 +45,6 @@ from email.utils import format_datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from ..case import Case, Contact, Meeting, Member, Person
 from ..documents import Document
 from ..errors import CaseError, HeaderError
 from ..headers import (
@@ -56,6 +55,7 @@ from ..headers import (
     parse_head,
     unstructured_field,
 )
+from ..model import Case, Contact, Meeting, Member, Person
 from ..progress import STATUS_LABELS, current_statuses
 from ..render import short_date
 from ..schedule import following_meeting

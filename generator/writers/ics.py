@@ -33,8 +33,8 @@ from zoneinfo import ZoneInfo
 import icalendar
 
 from .. import __version__
-from ..case import Case, Checkins
 from ..documents import Document
+from ..model import Case, Checkins
 from ..schedule import checkin_dates, checkins_between, first_checkin, recurrence
 from . import BuildContext, Source
 
