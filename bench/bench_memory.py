@@ -14,6 +14,8 @@ the two is what rendering and writing cost. A build that writes each recap as
 it is made keeps that difference flat in N; one that holds every recap until
 the end grows with it. Figures are medians of ``--runs`` runs (max RSS varies
 little between runs; the median guards against a run disturbed by others).
+The same runs give each command's wall-clock time: how long a case with
+hundreds of meetings takes to build, against checking it alone.
 """
 
 from __future__ import annotations
@@ -34,11 +36,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_build import TODAY, q, sentence  # noqa: E402
 
-#: Runs a command and prints its peak RSS in KiB (Linux reports ru_maxrss in KiB).
+#: Runs a command and prints its peak RSS in KiB (Linux reports ru_maxrss in
+#: KiB) and its wall-clock seconds.
 MEASURE = (
-    "import resource, subprocess, sys\n"
+    "import resource, subprocess, sys, time\n"
+    "started = time.perf_counter()\n"
     "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)\n"
-    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    "seconds = time.perf_counter() - started\n"
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, seconds)\n"
 )
 
 
@@ -104,7 +109,8 @@ def make_case(meetings: int, seed: int = 5) -> str:
     return "\n".join(lines) + "\n"
 
 
-def peak_mb(command: list[str], env: dict[str, str]) -> float:
+def measure(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Peak RSS in MB and wall-clock seconds of one command."""
     done = subprocess.run(
         [sys.executable, "-c", MEASURE, *command],
         check=True,
@@ -112,7 +118,8 @@ def peak_mb(command: list[str], env: dict[str, str]) -> float:
         text=True,
         env=env,
     )
-    return int(done.stdout) / 1024
+    kib, seconds = done.stdout.split()
+    return int(kib) / 1024, float(seconds)
 
 
 def main() -> None:
@@ -131,7 +138,8 @@ def main() -> None:
     )
     print(f"build --format eml,ics --jobs 1 of one case, medians of {args.runs} runs")
     print(
-        f"{'held meetings':>13}  {'recaps':>6}  {'check (baseline)':>16}  {'build':>9}  {'build - check':>13}"
+        f"{'held meetings':>13}  {'recaps':>6}  {'check (baseline)':>16}  {'build':>9}  "
+        f"{'build - check':>13}  {'check time':>10}  {'build time':>10}"
     )
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
@@ -139,24 +147,26 @@ def main() -> None:
             (ws / "content").mkdir(parents=True)
             (ws / "content" / "big-case.yaml").write_text(make_case(n), encoding="utf-8")
             common = ["--workspace", str(ws), "--today", TODAY.isoformat()]
-            check = statistics.median(
-                peak_mb([*mend, "check", *common], env) for _ in range(args.runs)
-            )
+            checks = [measure([*mend, "check", *common], env) for _ in range(args.runs)]
+            check = statistics.median(mb for mb, _ in checks)
+            check_s = statistics.median(s for _, s in checks)
             builds = []
             for _ in range(args.runs):
                 out = ws / "output"
                 if out.exists():
                     subprocess.run(["rm", "-rf", str(out)], check=True)
                 builds.append(
-                    peak_mb(
+                    measure(
                         [*mend, "build", *common, "--quiet", "--format", "eml,ics", "--jobs", "1"],
                         env,
                     )
                 )
             recaps = len(list((ws / "output" / "big-case").glob("recap-*.eml")))
-            build = statistics.median(builds)
+            build = statistics.median(mb for mb, _ in builds)
+            build_s = statistics.median(s for _, s in builds)
             print(
-                f"{n:>13}  {recaps:>6}  {check:>13.1f} MB  {build:>6.1f} MB  {build - check:>10.1f} MB"
+                f"{n:>13}  {recaps:>6}  {check:>13.1f} MB  {build:>6.1f} MB  "
+                f"{build - check:>10.1f} MB  {check_s:>9.2f}s  {build_s:>9.2f}s"
             )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -44,19 +43,18 @@ def section(text: str, start: str, end: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> tuple[Path, float]:
+def built(tmp_path_factory) -> Path:
     ws = make_workspace(
         tmp_path_factory.mktemp("ws"),
         {"long.yaml": yaml.safe_dump(long_case(), sort_keys=False, allow_unicode=True)},
     )
-    started = time.perf_counter()
     report = build(ws, today=TODAY, formats=("md", "html"), jobs=1)
     assert report.ok, report.failed
-    return ws, time.perf_counter() - started
+    return ws
 
 
 def test_plan_and_agenda_print_the_same_changes_and_open_actions(built):
-    ws, _ = built
+    ws = built
     out = ws / "output" / "long"
     agenda_name = next(p.name for p in out.glob("agenda-*.md"))
     plan, agenda = (out / "plan.md").read_text(), (out / agenda_name).read_text()
@@ -75,7 +73,7 @@ def test_plan_and_agenda_print_the_same_changes_and_open_actions(built):
 
 
 def test_the_changes_are_those_of_the_latest_meeting(built):
-    ws, _ = built
+    ws = built
     case = load_case(ws / "content" / "long.yaml", display="long.yaml", today=TODAY).case
     history = compute(case, TODAY)
     changes = history.changes
@@ -101,7 +99,7 @@ def test_the_changes_are_those_of_the_latest_meeting(built):
 
 
 def test_the_status_summary_comes_first_and_counts_as_of_today(built):
-    ws, _ = built
+    ws = built
     case = load_case(ws / "content" / "long.yaml", display="long.yaml", today=TODAY).case
     r = compute(case, TODAY).rollup
     plan = (ws / "output" / "long" / "plan.md").read_text()
@@ -113,7 +111,7 @@ def test_the_status_summary_comes_first_and_counts_as_of_today(built):
 
 
 def test_the_meeting_log_is_newest_first_with_positives_and_concerns(built):
-    ws, _ = built
+    ws = built
     case = load_case(ws / "content" / "long.yaml", display="long.yaml", today=TODAY).case
     plan = (ws / "output" / "long" / "plan.md").read_text()
     log = plan[plan.index("## Meeting log") :]
@@ -134,18 +132,12 @@ def _iso(long_date: str) -> str:
 
 
 def test_no_internal_meeting_note_reaches_a_client_document(built):
-    ws, _ = built
+    ws = built
     out = ws / "output"
     client = [p for p in out.rglob("*") if p.is_file() and "internal" not in p.parts]
     assert {p.suffix for p in client} >= {".md", ".html"}
     for path in client:
         assert SENTINEL not in path.read_text(encoding="utf-8", errors="replace"), path
-
-
-def test_hundreds_of_meetings_build_quickly(built):
-    _, seconds = built
-    # md and html of plan, agenda and brief plus the index, on a shared machine.
-    assert seconds < 20, f"{seconds:.1f}s"
 
 
 def test_same_inputs_same_bytes(tmp_path):
