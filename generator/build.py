@@ -110,30 +110,6 @@ class BuildReport:
         return [str(problem) for problem in self.failed]
 
 
-def render_case(
-    casefile: CaseFile,
-    ctx: BuildContext,
-    *,
-    formats: Sequence[str] = FORMATS,
-    kinds: Sequence[str] | None = None,
-    only_date: date | None = None,
-    wanted: Callable[[Document, str], bool] | None = None,
-    registry: Registry = KINDS,
-) -> dict[PurePosixPath, bytes]:
-    """Every file of one case, in memory (the build streams :func:`iter_case`)."""
-    return dict(
-        iter_case(
-            casefile,
-            ctx,
-            formats=formats,
-            kinds=kinds,
-            only_date=only_date,
-            wanted=wanted,
-            registry=registry,
-        )
-    )
-
-
 def iter_case(
     casefile: CaseFile,
     ctx: BuildContext,

@@ -374,30 +374,19 @@ def is_markdown(annotation: Any) -> bool:
 @functools.lru_cache(maxsize=512)
 def item_annotation(annotation: Any) -> Any:
     """The annotation of a list field's items (through Optional and Annotated)."""
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif origin in (typing.Union, types.UnionType):
-            annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
-        elif origin is list:
-            return typing.get_args(annotation)[0]
-        else:
-            return annotation
+    annotation = strip_annotation(annotation)
+    if typing.get_origin(annotation) is list:
+        return typing.get_args(annotation)[0]
+    return annotation
 
 
 @functools.lru_cache(maxsize=512)
 def _unwrap(annotation: Any) -> Any:
     """The model class an annotation holds, through Optional, list and Annotated."""
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif origin in (list, typing.Union, types.UnionType):
-            args = [a for a in typing.get_args(annotation) if a is not type(None)]
-            annotation = args[0]
-        else:
-            return annotation
+    annotation = strip_annotation(annotation)
+    while typing.get_origin(annotation) is list:
+        annotation = strip_annotation(typing.get_args(annotation)[0])
+    return annotation
 
 
 # -- the audience of each field --------------------------------------------------
