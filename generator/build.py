@@ -37,6 +37,7 @@ from .config import CONFIG_NAME
 from .constants import FORMATS
 from .documents import Document, documents_for
 from .errors import CaseError, MendError, Problem, WriteError
+from .i18n import get_language
 from .kinds import KINDS, Registry
 from .model import redact
 from .output import BuildLock, Staging, shown, sweep_temps
@@ -136,7 +137,13 @@ def iter_case(
         source = sources.get(key)
         if source is None:
             case = casefile.case if doc.audience == "internal" else redact(casefile.case)
-            view = build_view(casefile, doc.audience, ctx.today, markdown=fmt == "md")
+            view = build_view(
+                casefile,
+                doc.audience,
+                ctx.today,
+                markdown=fmt == "md",
+                language=get_language(casefile.case.language, ctx.workspace),
+            )
             source = sources[key] = Source(casefile.where, case, view)
         data = get_writer(fmt)(doc, source, ctx)
         if data is not None:  # None: the writer skipped it and said why (ctx.warn)
@@ -680,9 +687,14 @@ def render_index(
                 "links": document_links(entry, registry),
             }
         )
+    # The index speaks the workspace's language (mend.toml), not a case's.
+    lang = get_language(ctx.config.language, ctx.workspace)
     context = {
         "audience": "client",
         "format": "html",
+        "i18n": lang,
+        "lang": lang.code,
+        "dir": lang.direction,
         "today": ctx.today,
         "entries": entries,
         "invalid": invalid,

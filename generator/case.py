@@ -10,7 +10,7 @@ with the cross-checks between fields and the warnings.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -155,6 +155,8 @@ def load_case(
     display: str | None = None,
     today: date | None = None,
     default_timezone: str = "UTC",
+    default_language: str = "en",
+    languages: Callable[[str], list[str] | None] | None = None,
     raw: bytes | None = None,
 ) -> CaseFile:
     """Load and validate one case file; raise CaseError with every problem.
@@ -172,6 +174,8 @@ def load_case(
         display=display,
         today=today,
         default_timezone=default_timezone,
+        default_language=default_language,
+        languages=languages,
         problems=problems,
     )
 
@@ -184,9 +188,16 @@ def validate_case(
     display: str,
     today: date | None = None,
     default_timezone: str = "UTC",
+    default_language: str = "en",
+    languages: Callable[[str], list[str] | None] | None = None,
     problems: list[Problem] | None = None,
 ) -> CaseFile:
-    """Validate plain case data; the second half of :func:`load_case`."""
+    """Validate plain case data; the second half of :func:`load_case`.
+
+    ``languages`` says whether a language has a catalog: None when it does,
+    else the languages that do (for "did you mean"). The workspace passes
+    it, since a workspace's own catalogs add languages.
+    """
     problems = list(problems or [])
     # A value the YAML reader refused (a tag, say) was dropped: one error for
     # it is enough, not a second "expected text, got nothing".
@@ -221,6 +232,24 @@ def validate_case(
             )
     if case.timezone is None:
         update["timezone"] = default_timezone
+    if case.language is None:
+        update["language"] = default_language
+    elif languages is not None:
+        known = languages(case.language)
+        if known is not None:
+            from .i18n import did_you_mean
+
+            close = did_you_mean(case.language, known)
+            problems.append(
+                Problem(
+                    display,
+                    _line_for(lines, ("language",)),
+                    "language",
+                    f'no catalog for language "{case.language}" (known: {", ".join(known)})'
+                    + (f": did you mean `{close}`?" if close else "")
+                    + "; add templates/locale/<lang>/LC_MESSAGES/mend.po to the workspace for another",
+                )
+            )
     if update:
         case = case.model_copy(update=update)
     casefile = CaseFile(path=path, display=display, case=case, lines=lines)
@@ -260,6 +289,7 @@ def validate_edit(
             display=display,
             today=today,
             default_timezone=before.case.timezone or "UTC",
+            default_language=before.case.language or "en",
             problems=problems,
         )
 

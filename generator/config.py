@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import ConfigError
-from .model import TimeZone
+from .model import LanguageTag, TimeZone
 from .reader import format_path
 
 CONFIG_NAME = "mend.toml"
@@ -43,6 +43,8 @@ class SmtpSettings(_Section):
 
 class Config(_Section):
     timezone: TimeZone = "UTC"
+    #: The language of a case that names none (case-format.md: ``language``).
+    language: LanguageTag = "en"
     pdf: PdfSettings = PdfSettings()
     smtp: SmtpSettings = SmtpSettings()
 

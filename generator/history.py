@@ -11,7 +11,7 @@ hundreds of meetings costs no more than reading it once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from datetime import date as Day
@@ -247,25 +247,32 @@ def _action_view(a: NumberedAction, today: date, text: Callable[[str], str]) -> 
     }
 
 
-def _move_view(m: StatusMove, text: Callable[[str], str]) -> dict[str, Any]:
+def _move_view(
+    m: StatusMove, text: Callable[[str], str], labels: Mapping[str, str] = STATUS_LABELS
+) -> dict[str, Any]:
     return {
         "milestone": m.milestone,
         "title": text(m.title),
         "before": m.before,
         "after": m.after,
-        "before_label": STATUS_LABELS[m.before],
-        "after_label": STATUS_LABELS[m.after],
+        "before_label": labels[m.before],
+        "after_label": labels[m.after],
         "changed": m.changed,
         "note": text(m.note) if m.note else None,
     }
 
 
-def as_view(history: History, text: Callable[[str], str] = str) -> dict[str, Any]:
+def as_view(
+    history: History,
+    text: Callable[[str], str] = str,
+    labels: Mapping[str, str] = STATUS_LABELS,
+) -> dict[str, Any]:
     """The history as plain data for templates.
 
     ``text`` is applied to every string that comes from the case: the
     Markdown view passes its escaping function, so a decision that looks
-    like a heading prints as the text it is.
+    like a heading prints as the text it is. ``labels`` are the status
+    labels in the document's language.
     """
     today = history.today
     changes = history.changes
@@ -274,8 +281,8 @@ def as_view(history: History, text: Callable[[str], str] = str) -> dict[str, Any
         changes_view = {
             "date": changes.date,
             "previous": changes.previous,
-            "moves": [_move_view(m, text) for m in changes.moves],
-            "confirmed": [_move_view(m, text) for m in changes.confirmed],
+            "moves": [_move_view(m, text, labels) for m in changes.moves],
+            "confirmed": [_move_view(m, text, labels) for m in changes.confirmed],
             "decisions": [text(d) for d in changes.decisions],
             "new_actions": [_action_view(a, today, text) for a in changes.new_actions],
             "closed_actions": [_action_view(a, today, text) for a in changes.closed_actions],
@@ -285,7 +292,8 @@ def as_view(history: History, text: Callable[[str], str] = str) -> dict[str, Any
     return {
         "changes": changes_view,
         "moves": {
-            day: [_move_view(m, text) for m in moves] for day, moves in history.moves.items()
+            day: [_move_view(m, text, labels) for m in moves]
+            for day, moves in history.moves.items()
         },
         "open_by_owner": [
             {

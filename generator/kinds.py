@@ -21,6 +21,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from .constants import FORMATS
+from .i18n import N_
 
 if TYPE_CHECKING:
     from .constants import Audience
@@ -171,7 +172,7 @@ AGENDA = Kind(
     occurs=_next_meeting_day,
     uses_today=True,
     label="the client agenda",
-    index_label="Agenda",
+    index_label=N_("Agenda"),
     index_rank=1,
     command_help=(
         "Build the client agenda for a case's next meeting: the five-part recovery agenda."
@@ -187,7 +188,7 @@ PLAN = Kind(
     occurs=_always,
     uses_today=True,
     label="the living recovery plan",
-    index_label="Plan",
+    index_label=N_("Plan"),
     index_rank=2,
     command_help=(
         "Build a case's living recovery plan: milestones, check-ins and the meeting log."
@@ -202,7 +203,7 @@ RECAP = Kind(
     occurs=_held_meeting_days,
     uses_today=False,
     label="the recap email",
-    index_label="Latest recap",
+    index_label=N_("Latest recap"),
     index_rank=5,
     index_latest=True,
     none_reason="no held meeting matches",
@@ -216,7 +217,7 @@ AGREEMENT = Kind(
     occurs=_with_agreement,
     uses_today=False,
     label="the agreement",
-    index_label="Agreement",
+    index_label=N_("Agreement"),
     index_rank=3,
     command_help=(
         "Build a case's agreement, with an empty signature field per signatory in the PDF."
@@ -232,7 +233,7 @@ CALENDAR = Kind(
     occurs=_with_checkins,
     uses_today=False,
     label="the check-in calendar",
-    index_label="Calendar",
+    index_label=N_("Calendar"),
     index_rank=4,
     none_reason="the case has no plan.checkins",
     # Written by code (writers/ics.py): the calendar has no template.

@@ -105,6 +105,18 @@ def _timezone(value: str) -> str:
     return value
 
 
+#: BCP 47 as far as mend needs it: a language subtag, then subtags.
+LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
+
+
+def _language(value: str) -> str:
+    if not LANGUAGE_RE.match(value):
+        raise ValueError(
+            f'not a language tag: "{value}" (expected a BCP 47 tag such as en, de or fr)'
+        )
+    return value
+
+
 def _none_is_empty(value: Any) -> Any:
     return [] if value is None else value
 
@@ -131,6 +143,7 @@ Clock = Annotated[time, BeforeValidator(_time)]
 Email = Annotated[str, AfterValidator(_one_line), AfterValidator(_email)]
 Url = Annotated[str, AfterValidator(_url)]
 TimeZone = Annotated[str, AfterValidator(_timezone)]
+LanguageTag = Annotated[str, AfterValidator(_language)]
 T = typing.TypeVar("T")
 List = Annotated[list[T], BeforeValidator(_none_is_empty)]
 
@@ -334,6 +347,8 @@ class Case(_Model):
     title: RequiredText
     status: CaseStatus = "open"
     timezone: TimeZone | None = None
+    #: The client-facing documents' language; filled from mend.toml, else "en".
+    language: LanguageTag | None = None
     client: Client
     team: Team
     incident: Incident

@@ -12,16 +12,19 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
+from .i18n import N_
 from .model import Case, Milestone
 from .schedule import meetings_by_date
 
 STATUS_ORDER = ("done", "on-track", "planned", "at-risk", "missed")
+#: In English; documents translate them in the case's language (``N_``
+#: marks them for the catalog).
 STATUS_LABELS = {
-    "planned": "Planned",
-    "on-track": "On track",
-    "at-risk": "At risk",
-    "done": "Done",
-    "missed": "Missed",
+    "planned": N_("Planned"),
+    "on-track": N_("On track"),
+    "at-risk": N_("At risk"),
+    "done": N_("Done"),
+    "missed": N_("Missed"),
 }
 
 

@@ -24,6 +24,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from .errors import TemplateError, display_path
+from .i18n import CADENCES, CASE_STATUSES, KIND_TITLES, KINDS, WEEKDAYS, Language, get_language
 
 #: What case Markdown may become in HTML: text structure, emphasis, links.
 #: Images are left out: a picture in a client's pasted email could point at a
@@ -156,6 +157,64 @@ def _indent_md(text: str, width: int = 2) -> str:
     return MarkdownText(text.replace("\n", "\n" + " " * width))
 
 
+# -- the language ------------------------------------------------------------------
+#
+# One environment serves every case, whatever its language: the translations
+# are not installed on the environment but read from the render's context
+# (``i18n``, a Language), by callables Jinja's i18n extension calls with the
+# context. A template rendered without one (a test's) speaks English.
+
+_ENGLISH = get_language(None)
+
+
+def _language_of(context: Any) -> Language:
+    lang = context.get("i18n")
+    return lang if isinstance(lang, Language) else _ENGLISH
+
+
+@jinja2.pass_context
+def _gettext(context: Any, message: str) -> str:
+    return _language_of(context).gettext(message)
+
+
+@jinja2.pass_context
+def _ngettext(context: Any, singular: str, plural: str, n: int) -> str:
+    return _language_of(context).ngettext(singular, plural, n)
+
+
+@jinja2.pass_context
+def _pgettext(context: Any, ctx: str, message: str) -> str:
+    return _language_of(context).pgettext(ctx, message)
+
+
+@jinja2.pass_context
+def _npgettext(context: Any, ctx: str, singular: str, plural: str, n: int) -> str:
+    return _language_of(context).npgettext(ctx, singular, plural, n)
+
+
+@jinja2.pass_context
+def _longdate_filter(context: Any, value: date | None) -> str:
+    return _language_of(context).long_date(value)
+
+
+@jinja2.pass_context
+def _shortdate_filter(context: Any, value: date | None) -> str:
+    return _language_of(context).short_date(value)
+
+
+@jinja2.pass_context
+def _conjoin_filter(context: Any, items: Sequence[str]) -> str:
+    return _language_of(context).conjoin(items)
+
+
+def _phrase_filter(table: dict[str, str]) -> Any:
+    @jinja2.pass_context
+    def phrase(context: Any, value: str) -> str:
+        return _language_of(context).phrase(table, value)
+
+    return phrase
+
+
 # -- the renderer -----------------------------------------------------------------
 
 
@@ -245,18 +304,30 @@ class Renderer:
             # of the temp dir), which saves a short command most of its
             # template cost.
             "bytecode_cache": _bytecode_cache(),
+            # Every fixed word of the theme goes through gettext (newstyle:
+            # ``_("Due %(day)s", day=...)``, with variables escaped in HTML).
+            "extensions": ["jinja2.ext.i18n"],
         }
         self.html = _Environment(autoescape=True, **common)
         # Markdown keeps the newline after a block tag: a line that ends in
         # {% endif %} must still end. writers/md.py tidies the blank lines.
         self.text = _Environment(autoescape=False, **{**common, "trim_blocks": False})
         for env, md in ((self.html, _html_md_filter), (self.text, _md_filter)):
+            env.install_gettext_callables(  # type: ignore[attr-defined]
+                _gettext, _ngettext, newstyle=True, pgettext=_pgettext, npgettext=_npgettext
+            )
             env.filters.update(
                 markdown=md,
-                longdate=long_date,
-                shortdate=short_date,
+                longdate=_longdate_filter,
+                shortdate=_shortdate_filter,
                 clock=clock,
                 indent_md=_indent_md,
+                conjoin=_conjoin_filter,
+                weekdays=_phrase_filter(WEEKDAYS),
+                cadence=_phrase_filter(CADENCES),
+                kind=_phrase_filter(KINDS),
+                kind_title=_phrase_filter(KIND_TITLES),
+                case_status=_phrase_filter(CASE_STATUSES),
             )
 
     def environment(self, name: str) -> jinja2.Environment:

@@ -19,9 +19,9 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from .i18n import N_, Language, get_language
 from .model import Case
 from .progress import STATUS_LABELS, current_statuses, is_overdue
-from .render import long_date
 from .schedule import checkins_between
 
 WIDTH = 720
@@ -146,13 +146,13 @@ def _date_range(days: list[date]) -> tuple[date, date]:
     return start - pad, end + pad
 
 
-def _axis_labels(start: date, end: date) -> list[tuple[date, str]]:
+def _axis_labels(start: date, end: date, t: Language) -> list[tuple[date, str]]:
     """Month starts (or Mondays, for a short range) between start and end."""
     span = (end - start).days
     if span <= 60:
         first = start + timedelta(days=(7 - start.weekday()) % 7)
         days = [first + timedelta(weeks=k) for k in range((end - first).days // 7 + 1)]
-        labels = [(d, f"{d.day} {d:%b}") for d in days]
+        labels = [(d, t.pattern(d, "d MMM", f"{d.day} {d:%b}")) for d in days]
     else:
         labels = []
         year, month = start.year, start.month
@@ -163,13 +163,20 @@ def _axis_labels(start: date, end: date) -> list[tuple[date, str]]:
             day = date(year, month, 1)
             if day > end:
                 break
-            labels.append((day, f"{day:%b %Y}" if month == 1 or not labels else f"{day:%b}"))
+            labels.append(
+                (
+                    day,
+                    t.pattern(day, "MMM y", f"{day:%b %Y}")
+                    if month == 1 or not labels
+                    else t.pattern(day, "MMM", f"{day:%b}"),
+                )
+            )
     step = max(1, -(-len(labels) // MAX_AXIS_LABELS))
     labels = labels[::step]
     # Name the start of the axis when no label is near it: without it, a
     # reader has to count ticks back from the first month.
     if not labels or (labels[0][0] - start).days > span * 0.15:
-        labels.insert(0, (start, f"{start.day} {start:%b %Y}"))
+        labels.insert(0, (start, t.short_date(start)))
     return labels
 
 
@@ -203,8 +210,10 @@ def _place(items: list[tuple[float, float]], left: float, right: float) -> list[
     return placed
 
 
-def timeline_svg(case: Case, today: date) -> str:
-    """The timeline of a case's milestones as an inline SVG element."""
+def timeline_svg(case: Case, today: date, lang: Language | None = None) -> str:
+    """The timeline of a case's milestones as an inline SVG element, in ``lang``."""
+    t = lang or get_language(None)
+    long_date = t.long_date
     statuses = current_statuses(case)
     milestones = sorted(enumerate(case.plan.milestones), key=lambda pair: (pair[1].due, pair[0]))
     start, end = _date_range([m.due for _, m in milestones] + [today])
@@ -214,7 +223,7 @@ def timeline_svg(case: Case, today: date) -> str:
     labels = []
     for _, m in milestones:
         status = statuses[m.id]
-        labels.append((_shorten(m.title), STATUS_LABELS[status].lower()))
+        labels.append((_shorten(m.title), t.gettext(STATUS_LABELS[status]).lower()))
     widths = [text_width(f"{title} \u00b7 {word}") for title, word in labels]
     placed = _place(
         [(scale.x(m.due), w) for (_, m), w in zip(milestones, widths, strict=True)],
@@ -226,15 +235,15 @@ def timeline_svg(case: Case, today: date) -> str:
     today_label_y = bottom + 14
     legend_y = today_label_y + 24
 
-    legend, legend_rows = _legend(statuses, legend_y)
+    legend, legend_rows = _legend(statuses, legend_y, t)
     height = legend_y + (legend_rows - 1) * 18 + 12
 
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline" viewBox="0 0 {WIDTH} {height}" '
         f'width="{WIDTH}" height="{height}" role="img" aria-labelledby="{ident}-title {ident}-desc" '
         f'font-family="sans-serif" font-size="{FONT_SIZE}">',
-        f'<title id="{ident}-title">Timeline of the milestones</title>',
-        f'<desc id="{ident}-desc">{escape(_description(case, statuses, today))}</desc>',
+        f'<title id="{ident}-title">{escape(t.gettext(N_("Timeline of the milestones")))}</title>',
+        f'<desc id="{ident}-desc">{escape(_description(case, statuses, today, t))}</desc>',
     ]
 
     # The axis, its date labels and the check-ins.
@@ -243,7 +252,7 @@ def timeline_svg(case: Case, today: date) -> str:
         f'<line x1="{_num(scale.left)}" y1="{AXIS_Y}" x2="{_num(scale.right)}" y2="{AXIS_Y}" '
         'stroke="#444444" stroke-width="1"/>'
     )
-    for day, text in _axis_labels(start, end):
+    for day, text in _axis_labels(start, end, t):
         x = scale.x(day)
         anchor = _edge_anchor(x, text_width(text))
         out.append(
@@ -261,7 +270,7 @@ def timeline_svg(case: Case, today: date) -> str:
             at = _num(scale.x(day))
             out.append(
                 f'<line class="checkin" x1="{at}" y1="{AXIS_Y - 2}" x2="{at}" y2="{AXIS_Y + 7}" '
-                f'stroke="#444444" stroke-width="2"><title>Check-in {escape(long_date(day))}</title></line>'
+                f'stroke="#444444" stroke-width="2"><title>{escape(t.gettext(N_("Check-in %(day)s")) % {"day": long_date(day)})}</title></line>'
             )
         out.append("</g>")
 
@@ -276,7 +285,7 @@ def timeline_svg(case: Case, today: date) -> str:
 
     x_today = scale.x(today)
     # Today's line goes under the labels' boxes: it must not cross out a title.
-    label = f"Today, {long_date(today)}"
+    label = t.gettext(N_("Today, %(day)s")) % {"day": long_date(today)}
     out.append(
         f'<g class="today-marker"><line class="today" x1="{_num(x_today)}" y1="{AXIS_Y - 4}" '
         f'x2="{_num(x_today)}" y2="{bottom}" stroke="#000000" stroke-width="1.2" '
@@ -288,8 +297,9 @@ def timeline_svg(case: Case, today: date) -> str:
     for (_, m), (title, word), p in zip(milestones, labels, placed, strict=True):
         status = statuses[m.id]
         y = FIRST_ROW_Y + p.row * ROW_HEIGHT
-        overdue = " (overdue)" if is_overdue(m, status, today) else ""
-        tip = f"{m.title}: {STATUS_LABELS[status].lower()}, due {long_date(m.due)}{overdue}"
+        tip = _tip(m.title, t.gettext(STATUS_LABELS[status]).lower(), long_date(m.due), t)
+        if is_overdue(m, status, today):
+            tip = t.gettext(N_("%(milestone)s (overdue)")) % {"milestone": tip}
         tx = p.x + 9 if p.anchor == "start" else p.x - 9
         out.append(
             f'<g class="milestone status-{status}" data-milestone="{escape(m.id)}">'
@@ -316,17 +326,18 @@ def _edge_anchor(x: float, width: float) -> str:
     return "middle"
 
 
-def _legend(statuses: dict[str, str], y: int) -> tuple[list[str], int]:
+def _legend(statuses: dict[str, str], y: int, t: Language) -> tuple[list[str], int]:
     """The key: every status with its shape and count, the check-in tick, today."""
     counts = {s: 0 for s in LEGEND_ORDER}
     for status in statuses.values():
         counts[status] += 1
     entries: list[tuple[str, float]] = []
     for status in LEGEND_ORDER:
-        text = f"{STATUS_LABELS[status]} ({counts[status]})"
+        text = f"{t.gettext(STATUS_LABELS[status])} ({counts[status]})"
         entries.append((f"status:{status}:{text}", 16 + text_width(text)))
-    entries.append(("checkin:Check-in", 12 + text_width("Check-in")))
-    entries.append(("today:Today", 18 + text_width("Today")))
+    checkin, today = t.gettext(N_("Check-in")), t.gettext(N_("Today"))
+    entries.append((f"checkin:{checkin}", 12 + text_width(checkin)))
+    entries.append((f"today:{today}", 18 + text_width(today)))
     out = ['<g class="legend">']
     x, row = float(MARGIN), 0
     for key, width in entries:
@@ -355,10 +366,20 @@ def _legend(statuses: dict[str, str], y: int) -> tuple[list[str], int]:
     return out, row + 1
 
 
-def _description(case: Case, statuses: dict[str, str], today: date) -> str:
+def _tip(title: str, status: str, due: str, t: Language) -> str:
+    return t.gettext(N_("%(milestone)s: %(status)s, due %(day)s")) % {
+        "milestone": title,
+        "status": status,
+        "day": due,
+    }
+
+
+def _description(case: Case, statuses: dict[str, str], today: date, t: Language) -> str:
     """The timeline in words, for screen readers and text-only mail clients."""
     parts = [
-        f"{m.title}: {STATUS_LABELS[statuses[m.id]].lower()}, due {long_date(m.due)}"
+        _tip(m.title, t.gettext(STATUS_LABELS[statuses[m.id]]).lower(), t.long_date(m.due), t)
         for m in sorted(case.plan.milestones, key=lambda m: m.due)
     ]
-    return f"As of {long_date(today)}. " + "; ".join(parts) + "."
+    return (
+        t.gettext(N_("As of %(day)s.")) % {"day": t.long_date(today)} + " " + "; ".join(parts) + "."
+    )

@@ -21,6 +21,7 @@ from .case import CaseFile
 from .constants import Audience
 from .documents import signature_fields
 from .history import as_view, compute
+from .i18n import Language, get_language
 from .model import (
     INTERNAL_FIELDS,
     MARKDOWN,
@@ -99,7 +100,12 @@ def markdown_safe(value: Any, annotation: Any) -> Any:
 
 
 def build_view(
-    casefile: CaseFile, audience: Audience, today: date, *, markdown: bool = False
+    casefile: CaseFile,
+    audience: Audience,
+    today: date,
+    *,
+    markdown: bool = False,
+    language: Language | None = None,
 ) -> dict[str, Any]:
     """Everything one document's templates may use, for one audience.
 
@@ -111,7 +117,13 @@ def build_view(
     the plan and the agenda print one computation and cannot disagree. The
     timeline SVG is drawn from that case too, and only for HTML and PDF:
     a Markdown document points to it instead.
+
+    ``language`` (default: the case's, with the theme's catalogs only) is
+    what the templates speak: ``i18n`` is read by the theme's gettext
+    calls and date filters, ``lang`` and ``dir`` go on the page.
     """
+    lang = language or get_language(casefile.case.language)
+    labels = {key: lang.gettext(label) for key, label in STATUS_LABELS.items()}
     case = casefile.case if audience == "internal" else redact(casefile.case)
     # Optional sections become empty ones, so templates need no guards.
     if case.ownership is None:
@@ -130,7 +142,7 @@ def build_view(
             {
                 **raw,
                 "current": status,
-                "current_label": STATUS_LABELS[status],
+                "current_label": labels[status],
                 "overdue": is_overdue(model, status, today),
             }
         )
@@ -175,9 +187,12 @@ def build_view(
         "milestones": milestones,
         "objectives": {o["id"]: o for o in data["plan"]["objectives"]},
         "rollup": history.rollup,
-        "history": as_view(history, escape_markdown if markdown else str),
-        "timeline": None if markdown else Markup(timeline_svg(case, today)),
-        "status_labels": STATUS_LABELS,
+        "history": as_view(history, escape_markdown if markdown else str, labels),
+        "timeline": None if markdown else Markup(timeline_svg(case, today, lang)),
+        "status_labels": labels,
+        "i18n": lang,
+        "lang": lang.code,
+        "dir": lang.direction,
         "next": next_view,
         "upcoming": upcoming_checkins(case, today),
         "meetings": [by_date[m.date] for m in meetings_by_date(case)],

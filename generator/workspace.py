@@ -33,7 +33,28 @@ class Workspace:
         root = root.resolve()
         if not root.is_dir():
             raise MendError(f"workspace not found: {root}")
-        return cls(root=root, config=load_config(root))
+        workspace = cls(root=root, config=load_config(root))
+        known = workspace.unknown_language(workspace.config.language)
+        if known is not None:
+            from .errors import ConfigError
+            from .i18n import did_you_mean
+
+            close = did_you_mean(workspace.config.language, known)
+            raise ConfigError(
+                f'mend.toml: language: no catalog for language "{workspace.config.language}"'
+                f" (known: {', '.join(known)})" + (f": did you mean `{close}`?" if close else "")
+            )
+        return workspace
+
+    def unknown_language(self, code: str) -> list[str] | None:
+        """None when ``code`` has a catalog here (or is English), else the languages that do.
+
+        Imported late: ``mend log`` opens a workspace and must not pay for
+        Babel's import.
+        """
+        from .i18n import is_known, known_languages
+
+        return None if is_known(code, self.root) else known_languages(self.root)
 
     @property
     def content(self) -> Path:
@@ -98,6 +119,8 @@ class Workspace:
             display=self.display(path),
             today=today,
             default_timezone=self.config.timezone,
+            default_language=self.config.language,
+            languages=self.unknown_language,
             raw=raw,
         )
 

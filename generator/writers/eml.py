@@ -55,9 +55,9 @@ from ..headers import (
     parse_head,
     unstructured_field,
 )
+from ..i18n import KINDS, N_, Language, get_language
 from ..model import Case, Contact, Meeting, Member, Person
 from ..progress import STATUS_LABELS, current_statuses
-from ..render import short_date
 from ..schedule import following_meeting
 from . import BuildContext, Source, template_context
 from .ics import invitation
@@ -111,12 +111,14 @@ def meeting_end(case: Case, meeting: Meeting) -> datetime:
     return meeting_start(case, meeting) + timedelta(minutes=minutes)
 
 
-def join_names(names: list[str]) -> str:
-    """``A``, ``A and B``, ``A, B and C``: for a greeting."""
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+def join_names(names: list[str], lang: Language | None = None) -> str:
+    """``A``, ``A and B``, ``A, B and C``: for a greeting, in the recap's language."""
+    return (lang or get_language(None)).conjoin(names)
 
 
-def milestone_standing(case: Case, meeting: Meeting) -> list[dict[str, Any]]:
+def milestone_standing(
+    case: Case, meeting: Meeting, lang: Language | None = None
+) -> list[dict[str, Any]]:
     """Every milestone as it stood at the end of this meeting.
 
     Counted up to the meeting's date, not today, so a recap says what was
@@ -132,7 +134,7 @@ def milestone_standing(case: Case, meeting: Meeting) -> list[dict[str, Any]]:
             "due": m.due,
             "owner": m.owner,
             "status": statuses[m.id],
-            "label": STATUS_LABELS[statuses[m.id]],
+            "label": (lang or get_language(None)).gettext(STATUS_LABELS[statuses[m.id]]),
             "updated": m.id in notes,
             "note": notes.get(m.id),
         }
@@ -185,7 +187,12 @@ def build_message(doc: Document, source: Source, ctx: BuildContext) -> bytes | N
         for field, group in people.items()
         if group
     }
-    subject = f"Recap of our {meeting.kind} on {short_date(meeting.date)}: {case.title}"
+    lang: Language = source.view["i18n"]
+    subject = lang.gettext(N_("Recap of our %(kind)s on %(day)s: %(title)s")) % {
+        "kind": lang.phrase(KINDS, meeting.kind),
+        "day": lang.short_date(meeting.date),
+        "title": case.title,
+    }
     end = meeting_end(case, meeting)
     head = "\r\n".join(
         [
@@ -194,6 +201,7 @@ def build_message(doc: Document, source: Source, ctx: BuildContext) -> bytes | N
             f"Date: {format_datetime(end)}",
             f"Message-ID: <recap-{meeting.date.isoformat()}.{case.id}@{_id_domain(lead)}>",
             "MIME-Version: 1.0",
+            f"Content-Language: {lang.code}",
             "X-Mailer: mend",
             f"{UNSENT_HEADER}: 1",
         ]
@@ -206,7 +214,7 @@ def build_message(doc: Document, source: Source, ctx: BuildContext) -> bytes | N
 
     invite = b""
     if following is not None:
-        invite = invitation(case, following[0], following[1], stamp=end).to_ical()
+        invite = invitation(case, following[0], following[1], stamp=end, lang=lang).to_ical()
     body = _body(text, html, invite)
     _stable_boundaries(body, [head, text, html, invite])
     # The header section as headers.py wrote and checked it, then the MIME
@@ -270,8 +278,8 @@ def _context(
     return {
         **template_context(doc, source, "eml"),
         "meeting": meeting_view,
-        "greeting": join_names([p.name for p in to]),
-        "standing": milestone_standing(case, meeting),
+        "greeting": join_names([p.name for p in to], view["i18n"]),
+        "standing": milestone_standing(case, meeting, view["i18n"]),
         "following": {
             "date": following[0],
             "time": following[1],

@@ -34,6 +34,7 @@ import icalendar
 
 from .. import __version__
 from ..documents import Document
+from ..i18n import KINDS, N_, Language, get_language
 from ..model import Case, Checkins
 from ..schedule import checkin_dates, checkins_between, first_checkin, recurrence
 from . import BuildContext, Source
@@ -72,19 +73,21 @@ def rrule(checkins: Checkins, tz: ZoneInfo) -> icalendar.vRecur:
     return rule
 
 
-def series_calendar(case: Case) -> icalendar.Calendar:
-    """The whole check-in series, plus the meetings that fall off it."""
+def series_calendar(case: Case, lang: Language | None = None) -> icalendar.Calendar:
+    """The whole check-in series, plus the meetings that fall off it, in ``lang``."""
+    lang = lang or get_language(case.language)
     checkins = case.plan.checkins
     assert checkins is not None and case.timezone is not None
     tz = ZoneInfo(case.timezone)
     first = first_checkin(checkins)
     stamp = datetime.combine(checkins.starts, time(0, 0), tzinfo=UTC)
-    cal = _calendar("PUBLISH", f"Check-ins: {case.title}")
+    cal = _calendar("PUBLISH", lang.gettext(N_("Check-ins: %(title)s")) % {"title": case.title})
     series_uid = f"checkins-{case.id}@mend.invalid"
     series = _event(
         case,
         uid=series_uid,
-        summary=_summary(case, "check-in"),
+        summary=_summary(case, "check-in", lang),
+        lang=lang,
         start=_start(first, checkins.time, tz),
         stamp=stamp,
     )
@@ -106,7 +109,8 @@ def series_calendar(case: Case) -> icalendar.Calendar:
             moved = _event(
                 case,
                 uid=series_uid,
-                summary=_summary(case, meeting.kind),
+                summary=_summary(case, meeting.kind, lang),
+                lang=lang,
                 start=_start(meeting.date, meeting.time, tz),
                 stamp=stamp,
             )
@@ -117,7 +121,8 @@ def series_calendar(case: Case) -> icalendar.Calendar:
                 _event(
                     case,
                     uid=f"meeting-{meeting.date.isoformat()}-{case.id}@mend.invalid",
-                    summary=_summary(case, meeting.kind),
+                    summary=_summary(case, meeting.kind, lang),
+                    lang=lang,
                     start=_start(meeting.date, meeting.time or checkins.time, tz),
                     stamp=stamp,
                 )
@@ -129,7 +134,9 @@ def series_calendar(case: Case) -> icalendar.Calendar:
     return cal
 
 
-def invitation(case: Case, day: date, at: time | None, stamp: datetime) -> icalendar.Calendar:
+def invitation(
+    case: Case, day: date, at: time | None, stamp: datetime, lang: Language | None = None
+) -> icalendar.Calendar:
     """One check-in as an invitation (``METHOD:REQUEST``) to attach to a recap.
 
     The organiser is the team lead and every other person with an email is
@@ -138,12 +145,14 @@ def invitation(case: Case, day: date, at: time | None, stamp: datetime) -> icale
     same next check-in are one event, not two.
     """
     assert case.timezone is not None
+    lang = lang or get_language(case.language)
     tz = ZoneInfo(case.timezone)
-    cal = _calendar("REQUEST", f"Check-in: {case.title}")
+    cal = _calendar("REQUEST", lang.gettext(N_("Check-in: %(title)s")) % {"title": case.title})
     event = _event(
         case,
         uid=f"checkin-{day.isoformat()}-{case.id}@mend.invalid",
-        summary=_summary(case, "check-in"),
+        summary=_summary(case, "check-in", lang),
+        lang=lang,
         start=_start(day, at, tz),
         stamp=stamp.astimezone(UTC),
     )
@@ -171,7 +180,7 @@ def invitation(case: Case, day: date, at: time | None, stamp: datetime) -> icale
 
 def write(doc: Document, source: Source, ctx: BuildContext) -> bytes:
     """``checkins.ics``: the series, from the client view of the case."""
-    return series_calendar(source.case).to_ical()
+    return series_calendar(source.case, source.view["i18n"]).to_ical()
 
 
 # -- events ---------------------------------------------------------------------------
@@ -192,8 +201,12 @@ def _start(day: date, at: time | None, tz: ZoneInfo) -> date | datetime:
     return day if at is None else datetime.combine(day, at, tzinfo=tz)
 
 
-def _summary(case: Case, kind: str) -> str:
-    return f"{kind.capitalize()}: {case.client.organisation} – {case.title}"
+def _summary(case: Case, kind: str, lang: Language) -> str:
+    return lang.gettext(N_("%(kind)s: %(client)s – %(title)s")) % {
+        "kind": lang.phrase(KINDS, kind).capitalize(),
+        "client": case.client.organisation,
+        "title": case.title,
+    }
 
 
 def _where(case: Case) -> tuple[str | None, str | None]:
@@ -201,22 +214,36 @@ def _where(case: Case) -> tuple[str | None, str | None]:
     return (checkins.channel, checkins.link) if checkins else (None, None)
 
 
-def _description(case: Case) -> str:
+def _description(case: Case, lang: Language) -> str:
     channel, link = _where(case)
     us = case.team.organisation or case.lead.name
-    lines = [case.title, f"A recovery check-in between {case.client.organisation} and {us}."]
+    _ = lang.gettext
+    lines = [
+        case.title,
+        _(N_("A recovery check-in between %(client)s and %(us)s."))
+        % {"client": case.client.organisation, "us": us},
+    ]
     if channel:
-        lines.append(f"How: {channel}")
+        lines.append(_(N_("How: %(channel)s")) % {"channel": channel})
     if link:
-        lines.append(f"Join: {link}")
+        lines.append(_(N_("Join: %(link)s")) % {"link": link})
     lead = case.lead
     if lead.email:
-        lines.append(f"Questions or a clash: {lead.name} <{lead.email}>")
+        lines.append(
+            _(N_("Questions or a clash: %(name)s <%(email)s>"))
+            % {"name": lead.name, "email": lead.email}
+        )
     return "\n".join(lines)
 
 
 def _event(
-    case: Case, *, uid: str, summary: str, start: date | datetime, stamp: datetime
+    case: Case,
+    *,
+    uid: str,
+    summary: str,
+    start: date | datetime,
+    stamp: datetime,
+    lang: Language,
 ) -> icalendar.Event:
     """One event with what every client needs: times, place, link, description.
 
@@ -240,7 +267,7 @@ def _event(
         event.add("location", location)
     if link:
         event.add("url", link)
-    event.add("description", _description(case))
+    event.add("description", _description(case, lang))
     event.add("sequence", 0)
     event.add("status", "CONFIRMED")
     event.add("transp", "OPAQUE")

@@ -1,0 +1,302 @@
+"""The client's language: gettext catalogs for the theme's words, Babel for the rest.
+
+Three promises:
+
+1. **One language a case.** Every document of a case is written in
+   ``case.language`` (default ``mend.toml``'s ``language``, else ``en``): the
+   theme's fixed words come from a gettext catalog, dates, lists and plural
+   rules from Babel's CLDR data. English is the theme as written, so an
+   English case needs no catalog and its bytes did not change.
+2. **A workspace adds or overrides.** A catalog is looked up first in the
+   workspace (``templates/locale/<lang>/LC_MESSAGES/mend.po``), then in the
+   theme; a string either misses falls back to the next, and last to
+   English. A language is *known* when English, or when a catalog exists for
+   it or for its primary subtag (``de-CH`` reads ``de``).
+3. **Catalogs compile where they are read.** The wheel ships compiled
+   ``.mo`` files next to the ``.po`` sources (``hatch_build.py``); a ``.po``
+   with no ``.mo`` beside it (a repository checkout, a workspace) is
+   compiled in memory once per process and file version.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .model import LANGUAGE_RE
+
+if TYPE_CHECKING:
+    from babel import Locale
+
+# Babel is imported where it is used: opening a workspace checks that its
+# language has a catalog, and ``mend log`` must not pay for Babel's import.
+
+DOMAIN = "mend"
+DEFAULT_LANGUAGE = "en"
+__all__ = ["LANGUAGE_RE", "Language", "get_language"]
+
+
+def N_(message: str) -> str:
+    """Mark a string for the catalog (``pybabel extract`` finds it); translate it later."""
+    return message
+
+
+#: The phrases the templates build from case values. English keeps the
+#: theme's old wording exactly ("on Tuesdays", "Check in").
+WEEKDAYS = {
+    "monday": N_("on Mondays"),
+    "tuesday": N_("on Tuesdays"),
+    "wednesday": N_("on Wednesdays"),
+    "thursday": N_("on Thursdays"),
+    "friday": N_("on Fridays"),
+    "saturday": N_("on Saturdays"),
+    "sunday": N_("on Sundays"),
+}
+CADENCES = {
+    "weekly": N_("weekly"),
+    "fortnightly": N_("fortnightly"),
+    "monthly": N_("monthly"),
+}
+#: A meeting kind inside a sentence ("our check-in on ...").
+KINDS = {
+    "kickoff": N_("kickoff"),
+    "check-in": N_("check-in"),
+    "review": N_("review"),
+    "closing": N_("closing"),
+    "call": N_("call"),
+}
+#: A meeting kind as a heading in the plan's log.
+KIND_TITLES = {
+    "kickoff": N_("Kickoff"),
+    "check-in": N_("Check in"),
+    "review": N_("Review"),
+    "closing": N_("Closing"),
+    "call": N_("Call"),
+}
+CASE_STATUSES = {"open": N_("Open"), "resolved": N_("Resolved"), "closed": N_("Closed")}
+
+
+def catalog_dirs(workspace: Path | None) -> list[Path]:
+    """Where catalogs are looked up, first match first: the workspace's, then the theme's."""
+    from .render import theme_dir
+
+    dirs = []
+    if workspace is not None:
+        dirs.append(workspace / "templates" / "locale")
+    dirs.append(theme_dir() / "locale")
+    return dirs
+
+
+def _subtags(code: str) -> list[str]:
+    """``de-CH`` -> ``["de-CH", "de_CH", "de"]``: the catalog folders to try."""
+    names = [code]
+    if "-" in code:
+        names.append(code.replace("-", "_"))
+        names.append(code.split("-", 1)[0])
+    return names
+
+
+def catalog_files(code: str, workspace: Path | None) -> list[Path]:
+    """The catalog files a language reads, most specific first (``.mo`` before ``.po``)."""
+    found = []
+    for folder in catalog_dirs(workspace):
+        for name in _subtags(code):
+            base = folder / name / "LC_MESSAGES" / DOMAIN
+            mo, po = base.with_suffix(".mo"), base.with_suffix(".po")
+            if mo.is_file():
+                found.append(mo)
+            elif po.is_file():
+                found.append(po)
+    return found
+
+
+def known_languages(workspace: Path | None) -> list[str]:
+    """English and every language a catalog exists for, sorted."""
+    codes = {DEFAULT_LANGUAGE}
+    for folder in catalog_dirs(workspace):
+        if folder.is_dir():
+            for child in folder.iterdir():
+                if (child / "LC_MESSAGES" / f"{DOMAIN}.po").is_file() or (
+                    child / "LC_MESSAGES" / f"{DOMAIN}.mo"
+                ).is_file():
+                    codes.add(child.name.replace("_", "-"))
+    return sorted(codes)
+
+
+def is_known(code: str, workspace: Path | None) -> bool:
+    return code.split("-", 1)[0].lower() == DEFAULT_LANGUAGE or bool(catalog_files(code, workspace))
+
+
+@lru_cache(maxsize=64)
+def _compiled(path: str, stamp: tuple[int, int]) -> bytes:
+    """One catalog file as ``.mo`` bytes; a ``.po`` is compiled in memory.
+
+    ``stamp`` (mtime, size) is in the key so that an edited catalog is read
+    again by a long-running ``mend serve``.
+    """
+    data = Path(path).read_bytes()
+    if path.endswith(".po"):
+        from babel.messages.mofile import write_mo
+        from babel.messages.pofile import read_po
+
+        catalog = read_po(io.BytesIO(data), domain=DOMAIN)
+        buffer = io.BytesIO()
+        write_mo(buffer, catalog)
+        data = buffer.getvalue()
+    return data
+
+
+def load_po(path: Path) -> object:
+    """A ``.po`` file as Babel's catalog, for checks that compare message ids."""
+    from babel.messages.pofile import read_po
+
+    with path.open("rb") as handle:
+        return read_po(handle, domain=DOMAIN)
+
+
+@dataclass(frozen=True)
+class Language:
+    """One language's translations and formats: what a document needs to speak it."""
+
+    code: str
+    translations: gettext.NullTranslations
+    locale: Locale | None
+
+    @property
+    def english(self) -> bool:
+        return self.code.split("-", 1)[0].lower() == DEFAULT_LANGUAGE
+
+    @property
+    def rtl(self) -> bool:
+        return self.locale is not None and self.locale.character_order == "right-to-left"
+
+    @property
+    def direction(self) -> str:
+        return "rtl" if self.rtl else "ltr"
+
+    def gettext(self, message: str) -> str:
+        return self.translations.gettext(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self.translations.ngettext(singular, plural, n)
+
+    def pgettext(self, context: str, message: str) -> str:
+        return self.translations.pgettext(context, message)
+
+    def npgettext(self, context: str, singular: str, plural: str, n: int) -> str:
+        return self.translations.npgettext(context, singular, plural, n)
+
+    # -- formats ---------------------------------------------------------------
+
+    def long_date(self, value: date | None) -> str:
+        """``Tuesday 24 November 2026``, ``Dienstag, 24. November 2026``, ``mardi 24 novembre 2026``."""
+        if value is None:
+            return ""
+        if self.english or self.locale is None:
+            return f"{value:%A} {value.day} {value:%B %Y}"
+        from babel.dates import format_date
+
+        return format_date(value, "full", locale=self.locale)
+
+    def short_date(self, value: date | None) -> str:
+        """``24 Nov 2026``, ``24.11.2026``, ``24 nov. 2026``."""
+        if value is None:
+            return ""
+        if self.english or self.locale is None:
+            return f"{value.day} {value:%b %Y}"
+        from babel.dates import format_date
+
+        return format_date(value, "medium", locale=self.locale)
+
+    def pattern(self, value: date, pattern: str, english: str) -> str:
+        """``value`` in a CLDR ``pattern`` (``MMM y``); English keeps the theme's ``english``."""
+        if self.english or self.locale is None:
+            return english
+        from babel.dates import format_date
+
+        return format_date(value, pattern, locale=self.locale)
+
+    def conjoin(self, items: Sequence[str]) -> str:
+        """``A, B and C``, ``A, B und C``, ``A, B et C``: a list in a sentence."""
+        items = [str(i) for i in items]
+        if not items:
+            return ""
+        if self.english or self.locale is None:
+            if len(items) == 1:
+                return items[0]
+            return f"{', '.join(items[:-1])} {self.gettext(N_('and'))} {items[-1]}"
+        from babel.lists import format_list
+
+        return format_list(items, locale=self.locale)
+
+    def phrase(self, table: dict[str, str], key: str) -> str:
+        """A case value as the theme's words for it (a weekday, a cadence, a kind)."""
+        message = table.get(key)
+        return key if message is None else self.gettext(message)
+
+
+def _locale(code: str) -> Locale | None:
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        return Locale.parse(code, sep="-")
+    except (UnknownLocaleError, ValueError, TypeError):
+        return None
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return (stat.st_mtime_ns, stat.st_size)
+
+
+def get_language(code: str | None, workspace: Path | None = None) -> Language:
+    """The language ``code`` speaks in ``workspace``: its catalogs chained, then English."""
+    code = code or DEFAULT_LANGUAGE
+    files = (
+        [] if code.split("-", 1)[0].lower() == DEFAULT_LANGUAGE else catalog_files(code, workspace)
+    )
+    key = (code, tuple((str(p), _stamp(p)) for p in files))
+    return _language(*key)
+
+
+@lru_cache(maxsize=64)
+def _language(code: str, files: tuple[tuple[str, tuple[int, int]], ...]) -> Language:
+    chain: gettext.NullTranslations = gettext.NullTranslations()
+    # Build the chain from the least specific (the theme's primary subtag)
+    # to the most (the workspace's full tag), each falling back to the last.
+    for path, stamp in reversed(files):
+        layer = gettext.GNUTranslations(io.BytesIO(_compiled(path, stamp)))
+        layer.add_fallback(chain)
+        chain = layer
+    return Language(code=code, translations=chain, locale=_locale(code))
+
+
+def catalog_fingerprint(code: str | None, workspace: Path | None) -> str:
+    """What a language's documents depend on besides templates: its catalog files."""
+    from .cache import digest
+
+    code = code or DEFAULT_LANGUAGE
+    if code.split("-", 1)[0].lower() == DEFAULT_LANGUAGE:
+        return ""
+    parts: list[bytes | str] = [code]
+    for path in catalog_files(code, workspace):
+        parts.extend([str(path), path.read_bytes()])
+    return digest(*parts)
+
+
+def did_you_mean(code: str, known: Iterable[str]) -> str | None:
+    import difflib
+
+    known = list(known)
+    lowered = {k.lower(): k for k in known}
+    primary = code.split("-", 1)[0].lower()
+    if primary in lowered:
+        return lowered[primary]
+    close = difflib.get_close_matches(code.lower(), list(lowered), n=1, cutoff=0.5)
+    return lowered[close[0]] if close else None
