@@ -37,7 +37,7 @@ from .config import CONFIG_NAME
 from .constants import FORMATS
 from .documents import Document, documents_for
 from .errors import CaseError, MendError, Problem, WriteError
-from .i18n import get_language
+from .i18n import get_language, missing_strings
 from .kinds import KINDS, Registry
 from .model import redact
 from .output import BuildLock, Staging, shown, sweep_temps
@@ -54,10 +54,12 @@ from .writers import BuildContext, Source, get_writer
 class LoadResult:
     cases: list[CaseFile] = field(default_factory=list)
     errors: list[CaseError] = field(default_factory=list)
+    #: Strings a workspace catalog of a case's language leaves in English.
+    catalog_warnings: list[Problem] = field(default_factory=list)
 
     @property
     def warnings(self) -> list[Problem]:
-        return [w for cf in self.cases for w in cf.warnings]
+        return [w for cf in self.cases for w in cf.warnings] + self.catalog_warnings
 
 
 def duplicate_id(display: str, line: int | None, case_id: str, other: str) -> Problem:
@@ -84,6 +86,16 @@ def load_cases(workspace: Workspace, paths: Iterable[Path], today: date) -> Load
             continue
         seen[casefile.id] = casefile
         result.cases.append(casefile)
+    for code in sorted({cf.case.language or "en" for cf in result.cases}):
+        for path, message in missing_strings(code, workspace.root):
+            result.catalog_warnings.append(
+                Problem(
+                    workspace.display(path),
+                    None,
+                    "",
+                    f'no translation of "{message}" for language {code}: it prints in English',
+                )
+            )
     return result
 
 
@@ -222,7 +234,12 @@ def _init_worker(job: _Job) -> None:
     ctx = BuildContext(
         workspace=workspace.root, config=workspace.config, renderer=renderer, today=job.today
     )
-    _worker = (job, workspace, ctx, Fingerprints(renderer.search_path, workspace.root / "assets"))
+    _worker = (
+        job,
+        workspace,
+        ctx,
+        Fingerprints(renderer.search_path, workspace.root / "assets", workspace.root),
+    )
 
 
 def _build_one(task: _Task) -> _Result:
@@ -244,6 +261,7 @@ def _build_one(task: _Task) -> _Result:
     result.id_line = casefile.problem(("id",), "").line
     case_hash = digest(data)
     today = job.today.isoformat()
+    language = casefile.case.language or "en"
     previous = task.previous.outputs if task.previous and not task.force else {}
     outputs: dict[str, dict[str, str]] = {}
     asked: set[str] = set()
@@ -251,7 +269,12 @@ def _build_one(task: _Task) -> _Result:
     def wanted(doc: Document, fmt: str) -> bool:
         rel = str(doc.path(fmt))
         key = fingerprints.output_key(
-            base=job.base, case_hash=case_hash, kind=doc.spec, fmt=fmt, today=today
+            base=job.base,
+            case_hash=case_hash,
+            kind=doc.spec,
+            fmt=fmt,
+            today=today,
+            language=language,
         )
         outputs[rel] = {"kind": doc.kind, "fmt": fmt, "key": key}
         old = previous.get(rel)
@@ -307,6 +330,7 @@ def _build_one(task: _Task) -> _Result:
         formats=list(job.formats),
         outputs=outputs,
         summary=index_summary(casefile, job.today),
+        language=language,
     )
     return result
 
@@ -344,6 +368,7 @@ def _fast_skip(task: _Task, job: _Job, fingerprints: Fingerprints) -> bool:
             kind=job.registry[info["kind"]],
             fmt=info["fmt"],
             today=job.today.isoformat(),
+            language=entry.language,
         )
         if key != info["key"] or not (job.out / rel).is_file():
             return False

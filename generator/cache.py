@@ -2,9 +2,10 @@
 
 The manifest (``output/.mend-manifest.json``) records, for every file mend
 wrote, a key: a hash of everything that file was made from (the case file,
-every template its document uses, ``mend.toml``, mend's version, the
-workspace's assets for PDFs, and ``--today`` where the document depends on
-it). A rebuild compares keys, in the spirit of Pelican's ``cache.py``, and
+every template its document uses, the catalogs of the case's language,
+``mend.toml``, mend's version, the workspace's assets for PDFs, and
+``--today`` where the document depends on it). A change to the German
+catalog so rebuilds the German cases only. A rebuild compares keys, in the spirit of Pelican's ``cache.py``, and
 skips a case without even parsing it when nothing it depends on moved.
 """
 
@@ -41,9 +42,13 @@ def digest(*parts: bytes | str) -> str:
 class Fingerprints:
     """Hashes of templates (with everything they extend, include or import)."""
 
-    def __init__(self, search_path: list[Path], assets: Path | None = None) -> None:
+    def __init__(
+        self, search_path: list[Path], assets: Path | None = None, workspace: Path | None = None
+    ) -> None:
         self.search_path = search_path
         self.assets = assets
+        self.workspace = workspace
+        self._catalogs: dict[str, str] = {}
         self._trees: dict[str, str] = {}
         self._env = jinja2.Environment()
         self._assets_fp: str | None = None
@@ -109,10 +114,23 @@ class Fingerprints:
             self._assets_fp = digest(*parts)
         return self._assets_fp
 
-    def output_key(self, *, base: str, case_hash: str, kind: Kind, fmt: str, today: str) -> str:
+    def catalog(self, language: str) -> str:
+        """One hash for the catalog files a language reads ("" for English)."""
+        if language not in self._catalogs:
+            from .i18n import catalog_fingerprint
+
+            self._catalogs[language] = catalog_fingerprint(language, self.workspace)
+        return self._catalogs[language]
+
+    def output_key(
+        self, *, base: str, case_hash: str, kind: Kind, fmt: str, today: str, language: str = ""
+    ) -> str:
         """The key of one output file: equal keys mean equal bytes."""
         templates = (self.template(t) for t in kind.templates_for(fmt))
         parts = [base, case_hash, kind.name, fmt, *templates]
+        catalog = self.catalog(language) if language else ""
+        if catalog:  # English has none: its keys are what they were before catalogs
+            parts.append(catalog)
         if fmt == "pdf":
             parts.append(self.assets_fingerprint())
         if kind.uses_today:
@@ -136,6 +154,8 @@ class CaseEntry:
     formats: list[str]
     outputs: dict[str, dict[str, str]]  # relpath -> {"kind", "fmt", "key"}
     summary: dict[str, Any] = field(default_factory=dict)
+    #: The case's language, so a skip check needs not parse the case.
+    language: str = ""
 
 
 @dataclass

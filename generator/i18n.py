@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .model import LANGUAGE_RE
 
@@ -80,6 +80,11 @@ KIND_TITLES = {
     "call": N_("Call"),
 }
 CASE_STATUSES = {"open": N_("Open"), "resolved": N_("Resolved"), "closed": N_("Closed")}
+
+
+def upfirst(text: str) -> str:
+    """The first letter upper-case, the rest as it is (``capitalize`` would lower it)."""
+    return text[:1].upper() + text[1:]
 
 
 def catalog_dirs(workspace: Path | None) -> list[Path]:
@@ -230,7 +235,8 @@ class Language:
         if self.english or self.locale is None:
             if len(items) == 1:
                 return items[0]
-            return f"{', '.join(items[:-1])} {self.gettext(N_('and'))} {items[-1]}"
+            conjunction = self.gettext(N_("and"))
+            return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
         from babel.lists import format_list
 
         return format_list(items, locale=self.locale)
@@ -275,6 +281,49 @@ def _language(code: str, files: tuple[tuple[str, tuple[int, int]], ...]) -> Lang
         layer.add_fallback(chain)
         chain = layer
     return Language(code=code, translations=chain, locale=_locale(code))
+
+
+def _translated(message: Any) -> bool:
+    if not message.string or message.fuzzy:
+        return False
+    if isinstance(message.string, tuple | list):
+        return all(message.string)
+    return True
+
+
+def missing_strings(code: str, workspace: Path) -> list[tuple[Path, str]]:
+    """The theme's strings a workspace catalog leaves untranslated, with its file.
+
+    Only for a language a workspace catalog provides: a string it misses
+    falls back to the theme's catalog of that language, if any, and only a
+    string missing from both is reported (it prints in English). The
+    strings are the theme's template, ``locale/mend.pot``.
+    """
+    from .render import theme_dir
+
+    local = [p for p in catalog_files(code, workspace) if p.suffix == ".po"]
+    local = [p for p in local if workspace / "templates" in p.parents]
+    template = theme_dir() / "locale" / f"{DOMAIN}.pot"
+    if not local or not template.is_file():
+        return []
+    done: set[str] = set()
+    for path in catalog_files(code, workspace):
+        if path.suffix == ".po":
+            for message in load_po(path):  # type: ignore[attr-defined]
+                if message.id and _translated(message):
+                    done.add(message.id if isinstance(message.id, str) else message.id[0])
+        else:  # a compiled catalog: what it holds is translated
+            with path.open("rb") as handle:
+                done.update(
+                    key if isinstance(key, str) else key[0]
+                    for key in gettext.GNUTranslations(handle)._catalog  # type: ignore[attr-defined]
+                )
+    missing = []
+    for message in load_po(template):  # type: ignore[attr-defined]
+        key = message.id if isinstance(message.id, str) else message.id[0]
+        if key and key not in done:
+            missing.append((local[0], key))
+    return missing
 
 
 def catalog_fingerprint(code: str | None, workspace: Path | None) -> str:

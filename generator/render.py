@@ -24,7 +24,16 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from .errors import TemplateError, display_path
-from .i18n import CADENCES, CASE_STATUSES, KIND_TITLES, KINDS, WEEKDAYS, Language, get_language
+from .i18n import (
+    CADENCES,
+    CASE_STATUSES,
+    KIND_TITLES,
+    KINDS,
+    WEEKDAYS,
+    Language,
+    get_language,
+    upfirst,
+)
 
 #: What case Markdown may become in HTML: text structure, emphasis, links.
 #: Images are left out: a picture in a client's pasted email could point at a
@@ -323,6 +332,7 @@ class Renderer:
                 clock=clock,
                 indent_md=_indent_md,
                 conjoin=_conjoin_filter,
+                upfirst=upfirst,
                 weekdays=_phrase_filter(WEEKDAYS),
                 cadence=_phrase_filter(CADENCES),
                 kind=_phrase_filter(KINDS),

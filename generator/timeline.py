@@ -238,11 +238,12 @@ def timeline_svg(case: Case, today: date, lang: Language | None = None) -> str:
     legend, legend_rows = _legend(statuses, legend_y, t)
     height = legend_y + (legend_rows - 1) * 18 + 12
 
+    heading = t.gettext(N_("Timeline of the milestones"))
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline" viewBox="0 0 {WIDTH} {height}" '
         f'width="{WIDTH}" height="{height}" role="img" aria-labelledby="{ident}-title {ident}-desc" '
         f'font-family="sans-serif" font-size="{FONT_SIZE}">',
-        f'<title id="{ident}-title">{escape(t.gettext(N_("Timeline of the milestones")))}</title>',
+        f'<title id="{ident}-title">{escape(heading)}</title>',
         f'<desc id="{ident}-desc">{escape(_description(case, statuses, today, t))}</desc>',
     ]
 
@@ -266,11 +267,12 @@ def timeline_svg(case: Case, today: date, lang: Language | None = None) -> str:
     checkins = checkins_between(case.plan.checkins, start, end)
     if checkins:
         out.append('<g class="checkins">')
+        checkin = t.gettext(N_("Check-in %(day)s"))
         for day in checkins:
             at = _num(scale.x(day))
             out.append(
                 f'<line class="checkin" x1="{at}" y1="{AXIS_Y - 2}" x2="{at}" y2="{AXIS_Y + 7}" '
-                f'stroke="#444444" stroke-width="2"><title>{escape(t.gettext(N_("Check-in %(day)s")) % {"day": long_date(day)})}</title></line>'
+                f'stroke="#444444" stroke-width="2"><title>{escape(checkin % {"day": long_date(day)})}</title></line>'
             )
         out.append("</g>")
 

@@ -34,7 +34,7 @@ import icalendar
 
 from .. import __version__
 from ..documents import Document
-from ..i18n import KINDS, N_, Language, get_language
+from ..i18n import KINDS, N_, Language, get_language, upfirst
 from ..model import Case, Checkins
 from ..schedule import checkin_dates, checkins_between, first_checkin, recurrence
 from . import BuildContext, Source
@@ -203,7 +203,7 @@ def _start(day: date, at: time | None, tz: ZoneInfo) -> date | datetime:
 
 def _summary(case: Case, kind: str, lang: Language) -> str:
     return lang.gettext(N_("%(kind)s: %(client)s – %(title)s")) % {
-        "kind": lang.phrase(KINDS, kind).capitalize(),
+        "kind": upfirst(lang.phrase(KINDS, kind)),
         "client": case.client.organisation,
         "title": case.title,
     }
