@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import io
 import os
 import re
 from pathlib import Path
@@ -357,3 +358,26 @@ def test_case_switching_language_rebuilds(tmp_path):
     report = build(ws, today=TODAY, formats=("md",))
     assert "acme/plan.md" in report.written
     assert plan.read_text("utf-8").startswith("# Plan de redressement")
+
+
+def test_wheel_ships_compiled_catalogs(tmp_path):
+    """The build hook compiles every .po into the wheel; the .mo reads as the .po does."""
+    import gettext
+    import subprocess
+    import sys
+    import zipfile
+
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+         "--no-index", "-w", str(tmp_path), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    (wheel,) = tmp_path.glob("mend-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        for language in SHIPPED:
+            data = archive.read(f"generator/theme/locale/{language}/LC_MESSAGES/mend.mo")
+            compiled = gettext.GNUTranslations(io.BytesIO(data))
+            assert compiled.gettext("What is going well") == get_language(language).gettext(
+                "What is going well"
+            )
