@@ -89,7 +89,7 @@ def test_example_workspace_builds(tmp_path):
     shutil.copytree(REPO / "content", ws / "content")
     result = run("check", "-w", str(ws), "--today", "2026-11-22")
     assert result.exit_code == 0, result.output
-    assert "3 valid, 0 invalid, 0 warnings" in result.output
+    assert "5 valid, 0 invalid, 0 warnings" in result.output
     result = run("build", "-w", str(ws), "--today", "2026-11-22", "--format", "md,html")
     assert result.exit_code == 0, result.output
     out = ws / "output"

@@ -381,3 +381,34 @@ def test_wheel_ships_compiled_catalogs(tmp_path):
             assert compiled.gettext("What is going well") == get_language(language).gettext(
                 "What is going well"
             )
+
+
+ENGLISH_RE = re.compile(r"\b(the|and|of|with|our|we|you|is|are|to|by|for|due|at|on|as)\b")
+
+
+@pytest.mark.parametrize(
+    ("case", "language"), [("alpenmolkerei-erp", "de"), ("librairie-canuts", "fr")]
+)
+def test_example_cases_hold_no_english_word(tmp_path, case, language):
+    """The example workspace's German and French cases, every client-facing file."""
+    ws = tmp_path / "example"
+    (ws / "content").mkdir(parents=True)
+    source = ROOT / "content" / f"{case}.yaml"
+    (ws / "content" / source.name).write_bytes(source.read_bytes())
+    assert build(ws, today=TODAY, formats=("md", "html", "eml", "ics")).ok
+    out = ws / "output" / case
+    files = [p for p in out.iterdir() if p.is_file()]
+    assert {p.suffix for p in files} == {".md", ".html", ".eml", ".ics"}
+    for path in files:
+        text = recap_text(path) if path.suffix == ".eml" else path.read_text("utf-8")
+        if path.suffix == ".html":
+            assert f'<html lang="{language}"' in text
+            text = visible_text(text)
+        text = re.sub(r"https?://\S+|\S+@\S+", "", text)  # links and addresses
+        if path.suffix == ".ics":  # the words, not the iCalendar property names
+            text = " ".join(
+                re.findall(r"^(?:SUMMARY|DESCRIPTION|X-WR-CALNAME)[^:]*:(.*)$", text, re.M)
+            )
+        assert ENGLISH_RE.findall(text) == [], path.name
+        for word in THEME_WORDS:
+            assert word not in text, (path.name, word)
