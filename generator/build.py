@@ -140,6 +140,7 @@ def iter_case(
     documents whose inputs changed).
     """
     sources: dict[tuple[str, bool], Source] = {}
+    language = get_language(casefile.case.language, ctx.workspace)
     for doc, fmt in planned_outputs(
         casefile, ctx.today, formats=formats, kinds=kinds, only_date=only_date, registry=registry
     ):
@@ -154,7 +155,7 @@ def iter_case(
                 doc.audience,
                 ctx.today,
                 markdown=fmt == "md",
-                language=get_language(casefile.case.language, ctx.workspace),
+                language=language,
             )
             source = sources[key] = Source(casefile.where, case, view)
         data = get_writer(fmt)(doc, source, ctx)

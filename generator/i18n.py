@@ -87,14 +87,19 @@ def upfirst(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def catalog_dirs(workspace: Path | None) -> list[Path]:
-    """Where catalogs are looked up, first match first: the workspace's, then the theme's."""
+@lru_cache(maxsize=1)
+def _theme_locale() -> Path:
     from .render import theme_dir
 
+    return theme_dir() / "locale"
+
+
+def catalog_dirs(workspace: Path | None) -> list[Path]:
+    """Where catalogs are looked up, first match first: the workspace's, then the theme's."""
     dirs = []
     if workspace is not None:
         dirs.append(workspace / "templates" / "locale")
-    dirs.append(theme_dir() / "locale")
+    dirs.append(_theme_locale())
     return dirs
 
 
@@ -205,9 +210,7 @@ class Language:
             return ""
         if self.english or self.locale is None:
             return f"{value:%A} {value.day} {value:%B %Y}"
-        from babel.dates import format_date
-
-        return format_date(value, "full", locale=self.locale)
+        return _format_date(value, "full", self.code)
 
     def short_date(self, value: date | None) -> str:
         """``24 Nov 2026``, ``24.11.2026``, ``24 nov. 2026``."""
@@ -215,17 +218,13 @@ class Language:
             return ""
         if self.english or self.locale is None:
             return f"{value.day} {value:%b %Y}"
-        from babel.dates import format_date
-
-        return format_date(value, "medium", locale=self.locale)
+        return _format_date(value, "medium", self.code)
 
     def pattern(self, value: date, pattern: str, english: str) -> str:
         """``value`` in a CLDR ``pattern`` (``MMM y``); English keeps the theme's ``english``."""
         if self.english or self.locale is None:
             return english
-        from babel.dates import format_date
-
-        return format_date(value, pattern, locale=self.locale)
+        return _format_date(value, pattern, self.code)
 
     def conjoin(self, items: Sequence[str]) -> str:
         """``A, B and C``, ``A, B und C``, ``A, B et C``: a list in a sentence."""
@@ -247,6 +246,18 @@ class Language:
         return key if message is None else self.gettext(message)
 
 
+@lru_cache(maxsize=8192)
+def _format_date(value: date, pattern: str, code: str) -> str:
+    """Babel's date formatting, once per day and pattern: a plan prints the same dates often.
+
+    Measured on 40 German cases: Babel's ``format_date`` was 5% of a build.
+    """
+    from babel.dates import format_date
+
+    return format_date(value, pattern, locale=_locale(code))
+
+
+@lru_cache(maxsize=64)
 def _locale(code: str) -> Locale | None:
     from babel import Locale, UnknownLocaleError
 
