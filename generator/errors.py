@@ -85,6 +85,10 @@ class ConfigError(MendError):
     """``mend.toml`` is invalid."""
 
 
+class CatalogError(MendError):
+    """A translation catalog (``templates/locale/.../mend.po``) cannot be read."""
+
+
 class TemplateError(MendError):
     """A template failed to render: the user's theme or a default one."""
 

@@ -153,21 +153,33 @@ def _compiled(path: str, stamp: tuple[int, int]) -> bytes:
     data = Path(path).read_bytes()
     if path.endswith(".po"):
         from babel.messages.mofile import write_mo
-        from babel.messages.pofile import read_po
 
-        catalog = read_po(io.BytesIO(data), domain=DOMAIN)
+        catalog = load_po(Path(path))
         buffer = io.BytesIO()
-        write_mo(buffer, catalog)
+        write_mo(buffer, catalog)  # type: ignore[arg-type]
         data = buffer.getvalue()
     return data
 
 
 def load_po(path: Path) -> object:
-    """A ``.po`` file as Babel's catalog, for checks that compare message ids."""
-    from babel.messages.pofile import read_po
+    """A ``.po`` file as Babel's catalog; a malformed one is a CatalogError with its line.
 
-    with path.open("rb") as handle:
-        return read_po(handle, domain=DOMAIN)
+    Strict, because Babel's lenient mode prints its warnings on stdout and
+    goes on with a catalog that silently lacks the broken entries.
+    """
+    from babel.messages.pofile import PoFileError, read_po
+
+    from .errors import CatalogError, display_path
+
+    # <workspace>/templates/locale/<lang>/LC_MESSAGES/mend.po: shown from <workspace>.
+    shown = display_path(path, path.parents[4] if len(path.parents) > 4 else None)
+    try:
+        with path.open("rb") as handle:
+            return read_po(handle, domain=DOMAIN, abort_invalid=True)
+    except PoFileError as exc:
+        raise CatalogError(f"{shown}:{exc.lineno}: {exc}") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise CatalogError(f"{shown}: cannot read the catalog: {exc}") from None
 
 
 @dataclass(frozen=True)
