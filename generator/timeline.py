@@ -383,5 +383,8 @@ def _description(case: Case, statuses: dict[str, str], today: date, t: Language)
         for m in sorted(case.plan.milestones, key=lambda m: m.due)
     ]
     return (
-        t.gettext(N_("As of %(day)s.")) % {"day": t.long_date(today)} + " " + "; ".join(parts) + "."
+        t.gettext(N_("As of %(day)s.")) % {"day": t.long_date(today)}
+        + " "
+        + t.gettext(N_("; ")).join(parts)
+        + "."
     )
