@@ -106,7 +106,9 @@ def test_signature_fields_lock_themselves(built: Path) -> None:
             assert [str(n) for n in lock.Fields] == [str(field.T)]
 
 
-def test_stays_pdfa_after_every_signature(tmp_path: Path, built: Path, keys: dict[str, Path]) -> None:
+def test_stays_pdfa_after_every_signature(
+    tmp_path: Path, built: Path, keys: dict[str, Path]
+) -> None:
     """PDF/A requires Info's Producer to equal the XMP's: pyHanko made them differ."""
     first, second = tmp_path / "one.pdf", tmp_path / "two.pdf"
     assert pdfa_problems(built) == []
