@@ -179,6 +179,8 @@ def test_b_lt_and_b_lta_round_trip(agreement: Path, pki: Pki, ok_tsa: str) -> No
     sign(agreement, pki, "sam", "--certify", "--tsa", ok_tsa, "--ltv", *validation_args(pki))
     sam = signed(verify_json(agreement, pki))["sig-sam-rivera"]
     assert sam["pades_level"] == "B-LT" and sam["kind"] == "certification"
+    (block,) = [b for b in pdfsig(agreement) if "Sam Rivera" in b]
+    assert "Signature is Valid" in block
     sign(agreement, pki, "dana", "--tsa", ok_tsa, "--archive", *validation_args(pki))
     data = verify_json(agreement, pki)
     assert data["exit_code"] == 0, data
