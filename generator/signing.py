@@ -4,10 +4,17 @@ An agreement PDF comes out of the build with one empty signature field per
 signatory (see :mod:`generator.writers.pdf`). Each party fills theirs with
 :func:`sign_pdf`, as an *incremental update*: the bytes an earlier party signed
 stay exactly as they were, so every earlier signature stays valid. A party
-without a certificate from a CA makes one with :func:`keygen`: a self-signed
-certificate proves the file is unchanged since that key signed it, not who
-holds the key, which is why :func:`verify_pdf` reports integrity and trust
-separately and trusts only the certificates it is given.
+without a certificate from a CA makes one with :func:`keygen` (self-signed,
+a team CA, or a key that CA issues): a self-signed certificate proves the
+file is unchanged since that key signed it, not who holds the key, which is
+why :func:`verify_pdf` reports integrity and trust separately and trusts only
+the certificates it is given.
+
+Signatures are PAdES, and go as far as asked: a time-stamp from a TSA (B-T,
+see :mod:`generator.tsa`), the validation data in the document security
+store (B-LT), a document time-stamp over it all (B-LTA, renewed by
+:func:`timestamp_pdf`). Every revision mend writes keeps an archival
+agreement valid PDF/A (:func:`_align_producer`).
 """
 
 from __future__ import annotations
