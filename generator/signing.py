@@ -470,6 +470,7 @@ def sign_pdf(
     from pyhanko.sign import fields, signers
     from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter
     from pyhanko.sign.general import SigningError
+    from pyhanko.sign.signers.pdf_signer import DSSContentSettings, TimestampDSSContentSettings
 
     try:
         data = pdf.read_bytes()
@@ -513,6 +514,11 @@ def sign_pdf(
         use_pades_lta=archive,
         # Named by count, not by pyHanko's random UUID.
         timestamp_field_name=_timestamp_field_name(reader) if archive else None,
+        # The TSA's own validation data goes in before the document time-stamp,
+        # so that the time-stamp is the file's last revision and covers it all.
+        dss_settings=DSSContentSettings(
+            next_ts_settings=TimestampDSSContentSettings(update_before_ts=True, include_vri=False)
+        ),
     )
     output = io.BytesIO()
     with tempfile.TemporaryDirectory(prefix="mend-sign-") as workdir, _quiet_pyhanko():
