@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, timedelta
+from pathlib import Path
 
 from .case import CaseFile
 from .errors import Problem
@@ -152,3 +153,30 @@ def _agreement(cf: CaseFile) -> Iterator[Problem]:
             f"no signatory for {' or '.join(missing)}: an agreement signed by one "
             "side only is a promise, not something both can point back to",
         )
+
+
+def signed_copy_notes(cf: CaseFile, signed: Path, today: date) -> list[Problem]:
+    """Where the case has moved away from a signed copy of its agreement.
+
+    A case file keeps no history, so only the signed PDF's ``agreement.json``
+    can show that a commitment was edited after signing; a change no
+    amendment records is a silent edit of what the client signed.
+    """
+    from .record import compare_signed
+
+    comparison = compare_signed(signed, cf, today)
+    notes = []
+    for change in comparison.changes:
+        advice = (
+            "recorded by an amendment: have the amended agreement signed"
+            if change.amendment
+            else "no amendment records it: a change to what was signed is an amendment, "
+            "agreed with the client, not a silent edit"
+        )
+        notes.append(
+            cf.problem(
+                ("agreement",),
+                f"since {signed.name} was signed, {change.what}: {change.how}; {advice}",
+            )
+        )
+    return notes
