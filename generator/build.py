@@ -37,7 +37,7 @@ from .config import CONFIG_NAME
 from .constants import FORMATS
 from .documents import Document, documents_for
 from .errors import CaseError, MendError, Problem, WriteError
-from .i18n import get_language, missing_strings
+from .i18n import get_language, missing_strings, placeholder_errors
 from .kinds import KINDS, Registry
 from .model import redact
 from .output import BuildLock, Staging, shown, sweep_temps
@@ -87,6 +87,8 @@ def load_cases(workspace: Workspace, paths: Iterable[Path], today: date) -> Load
         seen[casefile.id] = casefile
         result.cases.append(casefile)
     for code in sorted({cf.case.language or "en" for cf in result.cases}):
+        for path, line, error in placeholder_errors(code, workspace.root):
+            result.catalog_warnings.append(Problem(workspace.display(path), line, "", error))
         for path, message in missing_strings(code, workspace.root):
             result.catalog_warnings.append(
                 Problem(

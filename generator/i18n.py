@@ -349,6 +349,21 @@ def missing_strings(code: str, workspace: Path) -> list[tuple[Path, str]]:
     return missing
 
 
+def placeholder_errors(code: str, workspace: Path) -> list[tuple[Path, int | None, str]]:
+    """Translations in a workspace catalog whose placeholders differ from the English.
+
+    A ``%(day)s`` misspelt in a translation would fail the render of every
+    document that prints it; Babel's checks name it, with its line, first.
+    """
+    found: list[tuple[Path, int | None, str]] = []
+    for path in catalog_files(code, workspace):
+        if path.suffix != ".po" or workspace / "templates" not in path.parents:
+            continue
+        for message, errors in load_po(path).check():  # type: ignore[attr-defined]
+            found.extend((path, message.lineno, str(error)) for error in errors)
+    return found
+
+
 def catalog_fingerprint(code: str | None, workspace: Path | None) -> str:
     """What a language's documents depend on besides templates: its catalog files."""
     from .cache import digest

@@ -270,6 +270,17 @@ def test_check_warns_per_missing_string_of_a_workspace_catalog(tmp_path):
     assert len(warnings) == total - 3
 
 
+def test_check_warns_of_a_misspelt_placeholder(tmp_path):
+    po = TOY_PO + '\n#, python-format\nmsgid "Due %(day)s"\nmsgstr "Limdato %(tago)s"\n'
+    ws = toy_workspace(tmp_path, po=po)
+    result = CliRunner().invoke(main, ["check", "--workspace", str(ws), "--today", "2026-11-22"])
+    line = po.splitlines().index('msgid "Due %(day)s"') + 1
+    assert (
+        f"warning: templates/locale/eo/LC_MESSAGES/mend.po:{line}: unknown named placeholder 'tago'"
+        in result.output
+    )
+
+
 def test_workspace_overrides_one_shipped_translation(tmp_path):
     po = 'msgid ""\nmsgstr ""\n"Language: de\\n"\n\nmsgid "What is going well"\nmsgstr "Was schon gut gelingt"\n'
     ws = toy_workspace(tmp_path, "de", po)
