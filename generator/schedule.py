@@ -144,25 +144,53 @@ class NextMeeting:
     is_checkin: bool
 
 
+def moves(case: Case) -> dict[date, Meeting]:
+    """Each moved check-in's date, and the meeting that ``replaces`` it."""
+    return {m.replaces: m for m in case.meetings if m.replaces is not None}
+
+
+def removed_checkins(case: Case) -> set[date]:
+    """Check-in dates that leave the series: moved elsewhere, or cancelled.
+
+    A cancelled meeting's date counts only where the check-ins fall on it;
+    any cancelled meeting is left out of the candidates by itself.
+    """
+    removed = set(moves(case))
+    checkins = case.plan.checkins
+    if checkins is not None:
+        removed.update(
+            m.date for m in case.meetings if m.cancelled and checkins_between(checkins, m.date, m.date)
+        )
+    return removed
+
+
 def next_meeting(case: Case, today: date) -> NextMeeting | None:
     """The earliest check-in or unheld meeting on or after ``today``.
 
     A listed meeting on a check-in date is that check-in; a check-in whose
-    date already has a held meeting is over.
+    date already has a held meeting is over. Cancelled meetings, and the
+    check-ins that a meeting moves or cancels, are not candidates; the
+    meeting a check-in moved to is, and it is a check-in.
     """
     listed = {m.date: m for m in case.meetings}
     checkins = case.plan.checkins
-    candidates: list[date] = [m.date for m in case.meetings if not m.held and m.date >= today]
+    removed = removed_checkins(case)
+    candidates: list[date] = [
+        m.date for m in case.meetings if not m.held and not m.cancelled and m.date >= today
+    ]
     if checkins is not None:
         for day in checkin_dates(checkins):
-            if day >= today and not (day in listed and listed[day].held):
+            if day >= today and day not in removed and not (day in listed and listed[day].held):
                 candidates.append(day)
                 break
     if not candidates:
         return None
     day = min(candidates)
     meeting = listed.get(day)
-    is_checkin = checkins is not None and day in _checkin_set_near(checkins, day)
+    is_checkin = checkins is not None and (
+        day in _checkin_set_near(checkins, day)
+        or (meeting is not None and meeting.replaces is not None)
+    )
     return NextMeeting(
         date=day,
         time=(meeting.time if meeting and meeting.time else None)
@@ -181,17 +209,60 @@ def _checkin_set_near(checkins: Checkins, day: date) -> set[date]:
 
 
 def upcoming_checkins(case: Case, today: date, count: int = 6) -> list[date]:
-    """The next few check-in dates from ``today`` on, for schedules in documents."""
+    """The next few check-in dates of the series from ``today`` on, for schedules in documents.
+
+    Moved and cancelled check-ins are not among them: :func:`changes` says
+    what became of them.
+    """
     checkins = case.plan.checkins
     if checkins is None:
         return []
+    removed = removed_checkins(case)
     out = []
     for day in checkin_dates(checkins):
-        if day >= today:
+        if day >= today and day not in removed:
             out.append(day)
             if len(out) == count:
                 break
     return out
+
+
+@dataclass(frozen=True)
+class Change:
+    """A meeting that will not happen as planned: cancelled, or moved to another day."""
+
+    date: date  # the date it was planned for
+    kind: str
+    cancelled: bool
+    moved_to: date | None
+    time: time | None  # the time of the meeting it moved to
+
+
+def changes(case: Case, today: date) -> list[Change]:
+    """What the plan and agenda say about moved and cancelled meetings still ahead.
+
+    A move is ahead while either of its dates is; a moved meeting that was
+    then cancelled is a cancellation of the check-in it moved.
+    """
+    checkins = case.plan.checkins
+    moved = moves(case)
+    out = []
+    for meeting in case.meetings:
+        if meeting.replaces is not None:
+            if max(meeting.replaces, meeting.date) < today:
+                continue
+            out.append(
+                Change(
+                    date=meeting.replaces,
+                    kind="check-in",
+                    cancelled=meeting.cancelled,
+                    moved_to=None if meeting.cancelled else meeting.date,
+                    time=meeting.time or (checkins.time if checkins else None),
+                )
+            )
+        elif meeting.cancelled and meeting.date >= today and meeting.date not in moved:
+            out.append(Change(meeting.date, meeting.kind, True, None, None))
+    return sorted(out, key=lambda c: c.date)
 
 
 def following_meeting(case: Case, day: date) -> tuple[date, time | None] | None:
@@ -199,15 +270,18 @@ def following_meeting(case: Case, day: date) -> tuple[date, time | None] | None:
 
     A recap names the meeting that came next *as seen on the day it was
     written*, so it does not change when later meetings are recorded.
+    Cancelled meetings and moved or cancelled check-ins are skipped: the
+    recap invites to a meeting that will take place.
     """
     checkins = case.plan.checkins
+    removed = removed_checkins(case)
     candidates: dict[date, time | None] = {}
     for meeting in case.meetings:
-        if meeting.date > day:
+        if meeting.date > day and not meeting.cancelled:
             candidates[meeting.date] = meeting.time
     if checkins is not None:
         for when in checkin_dates(checkins):
-            if when > day:
+            if when > day and when not in removed:
                 candidates.setdefault(when, checkins.time)
                 break
     if not candidates:
@@ -215,3 +289,35 @@ def following_meeting(case: Case, day: date) -> tuple[date, time | None] | None:
     first = min(candidates)
     listed_time = candidates[first]
     return first, listed_time or (checkins.time if checkins else None)
+
+
+def notice_days(case: Case) -> list[date]:
+    """The planned dates of moved or cancelled meetings that a recap had invited to.
+
+    A recap invites to the meeting that came next after it, so a change
+    needs a notice when, as planned before any move or cancellation was
+    recorded, the changed meeting was the one after the latest held
+    meeting before it. Computed only for the few changed meetings.
+    """
+    changed = [c.date for c in changes(case, date.min)]
+    if not changed:
+        return []
+    planned = case.model_copy(
+        update={
+            "meetings": [
+                m.model_copy(update={"cancelled": False})
+                for m in case.meetings
+                if m.replaces is None
+            ]
+        }
+    )
+    held = held_meetings(case)
+    out = []
+    for day in changed:
+        before = [m for m in held if m.date < day]
+        if not before:
+            continue
+        following = following_meeting(planned, before[-1].date)
+        if following is not None and following[0] == day:
+            out.append(day)
+    return out

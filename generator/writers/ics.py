@@ -20,6 +20,7 @@ RRULE cannot express) do we fall back to icalendar's explicit transitions.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.resources
 import re
 import zoneinfo
@@ -35,7 +36,15 @@ import icalendar
 from .. import __version__
 from ..documents import Document
 from ..model import Case, Checkins
-from ..schedule import checkin_dates, checkins_between, first_checkin, recurrence
+from ..published import Ledger, Version, midnight
+from ..schedule import (
+    checkin_dates,
+    checkins_between,
+    first_checkin,
+    moves,
+    recurrence,
+    removed_checkins,
+)
 from . import BuildContext, Source
 
 PRODID = f"-//mend//mend {__version__}//EN"
@@ -72,26 +81,117 @@ def rrule(checkins: Checkins, tz: ZoneInfo) -> icalendar.vRecur:
     return rule
 
 
-def series_calendar(case: Case) -> icalendar.Calendar:
-    """The whole check-in series, plus the meetings that fall off it."""
+def series_uid(case: Case) -> str:
+    """The UID of the check-in series, and of every occurrence of it in any file."""
+    return f"checkins-{case.id}@mend.invalid"
+
+
+def meeting_uid(case: Case, day: date) -> str:
+    """The UID of a meeting that is no check-in (a review off the cadence, say)."""
+    return f"meeting-{day.isoformat()}-{case.id}@mend.invalid"
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One meeting as an event: the same UID and RECURRENCE-ID in every file that names it.
+
+    An occurrence of the series carries the series' UID and, as
+    ``RECURRENCE-ID``, the start the series gives it, so a calendar that
+    holds the series shows an invitation to it, a move or a cancellation as
+    that one occurrence, not as a second meeting. ``plain`` says it is what
+    the series alone would say (nothing to override).
+    """
+
+    uid: str
+    recurrence_id: date | datetime | None
+    start: date | datetime
+    kind: str
+    cancelled: bool
+    plain: bool
+
+    @property
+    def key(self) -> str:
+        """Its key in the ledger: the UID, and the RECURRENCE-ID when it has one."""
+        rid = self.recurrence_id
+        return self.uid if rid is None else f"{self.uid}|{rid.isoformat()}"
+
+
+def occurrence(case: Case, day: date) -> Occurrence:
+    """The meeting that takes place (or was to) on ``day``, as its event.
+
+    A meeting that ``replaces`` a check-in is that check-in's occurrence,
+    moved; a listed meeting on a check-in date is that occurrence, at its
+    own time; any other listed meeting is an event of its own.
+    """
+    assert case.timezone is not None
+    tz = ZoneInfo(case.timezone)
+    checkins = case.plan.checkins
+    listed = next((m for m in case.meetings if m.date == day), None)
+    at = checkins.time if checkins else None
+    own = listed.time if listed is not None and listed.time is not None else at
+    cancelled = listed is not None and listed.cancelled
+    if checkins is not None and listed is not None and listed.replaces is not None:
+        return Occurrence(
+            series_uid(case),
+            _start(listed.replaces, at, tz),
+            _start(day, own, tz),
+            listed.kind,
+            cancelled,
+            plain=False,
+        )
+    if checkins is not None and checkins_between(checkins, day, day):
+        rid, start = _start(day, at, tz), _start(day, own, tz)
+        plain = start == rid and not cancelled
+        kind = "check-in" if plain or listed is None else listed.kind
+        return Occurrence(series_uid(case), rid, start, kind, cancelled, plain)
+    kind = listed.kind if listed is not None else "check-in"
+    return Occurrence(
+        meeting_uid(case, day), None, _start(day, own, tz), kind, cancelled, not cancelled
+    )
+
+
+def changed_occurrence(case: Case, day: date) -> Occurrence:
+    """The event of the meeting planned for ``day`` that was moved or cancelled (a notice's)."""
+    mover = moves(case).get(day)
+    return occurrence(case, mover.date if mover is not None else day)
+
+
+def series_calendar(case: Case, ledger: Ledger, today: date) -> icalendar.Calendar:
+    """The whole check-in series, its moved and re-timed occurrences, and the other meetings.
+
+    A moved occurrence is an override of the series (``RECURRENCE-ID``)
+    that starts on its new day; a cancelled check-in is an ``EXDATE`` of
+    the series, which every calendar honours on import (Google writes a
+    cancelled occurrence that way too), and the notice to the people
+    invited carries the cancellation itself. A cancelled meeting off the
+    cadence is left out. An occurrence that was once published changed and
+    now says what the series says is still written, so that its newer
+    version replaces the changed one a calendar may hold.
+    """
     checkins = case.plan.checkins
     assert checkins is not None and case.timezone is not None
     tz = ZoneInfo(case.timezone)
     first = first_checkin(checkins)
-    stamp = datetime.combine(checkins.starts, time(0, 0), tzinfo=UTC)
+    uid = series_uid(case)
     cal = _calendar("PUBLISH", f"Check-ins: {case.title}")
-    series_uid = f"checkins-{case.id}@mend.invalid"
+    moved = moves(case)
+    removed = removed_checkins(case)
+    cancelled = sorted(d for d in removed if d not in moved or moved[d].cancelled)
+    exdates = [_start(d, checkins.time, tz) for d in cancelled]
     series = _event(
         case,
-        uid=series_uid,
-        summary=_summary(case, "check-in"),
-        start=_start(first, checkins.time, tz),
-        stamp=stamp,
+        Occurrence(
+            uid, None, _start(first, checkins.time, tz), "check-in", False, plain=not exdates
+        ),
+        ledger,
+        today,
+        rule=rrule(checkins, tz),
+        exdates=exdates,
     )
-    series.add("rrule", rrule(checkins, tz))
     cal.add_component(series)
 
-    last = max([first, checkins.until or first, *(m.date for m in case.meetings)])
+    dates = [m.date for m in case.meetings] + list(moved)
+    last = max([first, checkins.until or first, *dates])
     on_cadence = set(checkins_between(checkins, first, last))
     moments = [d for d in [_start(first, checkins.time, tz)] if isinstance(d, datetime)]
     if checkins.time is not None:
@@ -99,60 +199,52 @@ def series_calendar(case: Case) -> icalendar.Calendar:
             datetime.combine(day, checkins.time, tzinfo=tz)
             for day in islice(checkin_dates(checkins), CHECKED_OCCURRENCES)
         )
+    written: set[str] = set()
     for meeting in sorted(case.meetings, key=lambda m: m.date):
-        if meeting.date in on_cadence:
-            if meeting.time is None or checkins.time is None or meeting.time == checkins.time:
-                continue  # it is that occurrence of the series, as it stands
-            moved = _event(
-                case,
-                uid=series_uid,
-                summary=_summary(case, meeting.kind),
-                start=_start(meeting.date, meeting.time, tz),
-                stamp=stamp,
-            )
-            moved.add("recurrence-id", _start(meeting.date, checkins.time, tz))
-            cal.add_component(moved)
-        else:
-            cal.add_component(
-                _event(
-                    case,
-                    uid=f"meeting-{meeting.date.isoformat()}-{case.id}@mend.invalid",
-                    summary=_summary(case, meeting.kind),
-                    start=_start(meeting.date, meeting.time or checkins.time, tz),
-                    stamp=stamp,
-                )
-            )
-        at = meeting.time or checkins.time
-        if at is not None:
-            moments.append(datetime.combine(meeting.date, at, tzinfo=tz))
+        if meeting.cancelled:
+            continue  # an EXDATE, or no event: the notice says it
+        if meeting.replaces is None and meeting.date in removed:
+            continue
+        event = occurrence(case, meeting.date)
+        if event.plain and event.recurrence_id is not None:
+            continue  # it is that occurrence of the series, as it stands
+        cal.add_component(_event(case, event, ledger, today))
+        written.add(event.key)
+        for moment in (event.start, event.recurrence_id):
+            if isinstance(moment, datetime):
+                moments.append(moment)
+    for key in ledger.changed(f"{uid}|"):
+        day = date.fromisoformat(key.split("|", 1)[1][:10])
+        event = occurrence(case, day)
+        if key in written or event.key != key or day not in on_cadence or day in removed:
+            continue
+        cal.add_component(_event(case, event, ledger, today))
     _add_timezone(cal, case.timezone, moments)
     return cal
 
 
-def invitation(case: Case, day: date, at: time | None, stamp: datetime) -> icalendar.Calendar:
-    """One check-in as an invitation (``METHOD:REQUEST``) to attach to a recap.
+def invitation(
+    case: Case, event: Occurrence, ledger: Ledger, today: date, *, method: str = "REQUEST"
+) -> icalendar.Calendar:
+    """One meeting as an invitation to attach to a recap or a notice.
 
-    The organiser is the team lead and every other person with an email is
-    an attendee, which is what makes a mail client offer to add it. The UID
-    is the check-in's own, so the invitations of two recaps that name the
-    same next check-in are one event, not two.
+    ``METHOD:REQUEST`` for an invitation or an update, ``METHOD:CANCEL``
+    for a cancellation. The organiser is the team lead and every other
+    person with an email is an attendee, which is what makes a mail client
+    offer to add it. The event is the one :func:`series_calendar` writes
+    for that meeting (same UID, RECURRENCE-ID, SEQUENCE and stamp), so
+    every file that names a meeting leaves one entry in a calendar.
     """
     assert case.timezone is not None
-    tz = ZoneInfo(case.timezone)
-    cal = _calendar("REQUEST", f"Check-in: {case.title}")
-    event = _event(
-        case,
-        uid=f"checkin-{day.isoformat()}-{case.id}@mend.invalid",
-        summary=_summary(case, "check-in"),
-        start=_start(day, at, tz),
-        stamp=stamp.astimezone(UTC),
-    )
+    label = "Cancelled" if method == "CANCEL" else "Check-in"
+    cal = _calendar(method, f"{label}: {case.title}")
+    vevent = _event(case, event, ledger, today)
     lead = case.lead
     if lead.email:
-        event.add("organizer", f"mailto:{lead.email}", parameters={"CN": lead.name})
+        vevent.add("organizer", f"mailto:{lead.email}", parameters={"CN": lead.name})
     for person in [*case.client.contacts, *case.team.members]:
         if person.email and person is not lead:
-            event.add(
+            vevent.add(
                 "attendee",
                 f"mailto:{person.email}",
                 parameters={
@@ -163,15 +255,15 @@ def invitation(case: Case, day: date, at: time | None, stamp: datetime) -> icale
                     "RSVP": "TRUE",
                 },
             )
-    cal.add_component(event)
-    if at is not None:
-        _add_timezone(cal, case.timezone, [datetime.combine(day, at, tzinfo=tz)])
+    cal.add_component(vevent)
+    moments = [m for m in (event.start, event.recurrence_id) if isinstance(m, datetime)]
+    _add_timezone(cal, case.timezone, moments)
     return cal
 
 
 def write(doc: Document, source: Source, ctx: BuildContext) -> bytes:
     """``checkins.ics``: the series, from the client view of the case."""
-    return series_calendar(source.case).to_ical()
+    return series_calendar(source.case, ctx.ledger, ctx.today).to_ical()
 
 
 # -- events ---------------------------------------------------------------------------
@@ -215,21 +307,57 @@ def _description(case: Case) -> str:
     return "\n".join(lines)
 
 
+def _base_day(case: Case) -> date:
+    """The stamp of a version 0, and the day the ledger's floor counts from."""
+    checkins = case.plan.checkins
+    if checkins is not None:
+        return checkins.starts
+    return min((m.date for m in case.meetings), default=date(1970, 1, 1))
+
+
+_UNVERSIONED = re.compile(rb"^(DTSTAMP|SEQUENCE)[:;].*\r\n", re.MULTILINE)
+
+
 def _event(
-    case: Case, *, uid: str, summary: str, start: date | datetime, stamp: datetime
+    case: Case,
+    occ: Occurrence,
+    ledger: Ledger,
+    today: date,
+    *,
+    rule: icalendar.vRecur | None = None,
+    exdates: list[date | datetime] | None = None,
 ) -> icalendar.Event:
     """One event with what every client needs: times, place, link, description.
 
-    ``DTEND`` rather than ``DURATION``: older Outlook versions read only the
-    former and show a zero-length event otherwise.
+    Its ``SEQUENCE`` and ``DTSTAMP`` come from the ledger, by a hash of
+    everything else it says, so an unchanged event is written as before
+    and a changed one outranks every earlier version. ``DTEND`` rather than
+    ``DURATION``: older Outlook versions read only the former and show a
+    zero-length event otherwise.
     """
+    draft = _compose(case, occ, Version(0, midnight(today)), rule, exdates)
+    digest = hashlib.sha256(_UNVERSIONED.sub(b"", draft.to_ical())).hexdigest()[:24]
+    version = ledger.version(occ.key, digest, plain=occ.plain, first=_base_day(case), today=today)
+    return _compose(case, occ, version, rule, exdates)
+
+
+def _compose(
+    case: Case,
+    occ: Occurrence,
+    version: Version,
+    rule: icalendar.vRecur | None,
+    exdates: list[date | datetime] | None,
+) -> icalendar.Event:
     checkins = case.plan.checkins
     minutes = checkins.duration if checkins else 30
     channel, link = _where(case)
+    start = occ.start
     event = icalendar.Event()
-    event.add("uid", uid)
-    event.add("dtstamp", stamp)
-    event.add("summary", summary)
+    event.add("uid", occ.uid)
+    event.add("dtstamp", version.stamp)
+    if occ.recurrence_id is not None:
+        event.add("recurrence-id", occ.recurrence_id)
+    event.add("summary", _summary(case, occ.kind))
     event.add("dtstart", start)
     if isinstance(start, datetime):
         event.add("dtend", start + timedelta(minutes=minutes))
@@ -241,9 +369,13 @@ def _event(
     if link:
         event.add("url", link)
     event.add("description", _description(case))
-    event.add("sequence", 0)
-    event.add("status", "CONFIRMED")
+    event.add("sequence", version.sequence)
+    event.add("status", "CANCELLED" if occ.cancelled else "CONFIRMED")
     event.add("transp", "OPAQUE")
+    if rule is not None:
+        event.add("rrule", rule)
+    for day in exdates or ():
+        event.add("exdate", day)
     return event
 
 
