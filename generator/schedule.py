@@ -242,7 +242,8 @@ def changes(case: Case, today: date) -> list[Change]:
     """What the plan and agenda say about moved and cancelled meetings still ahead.
 
     A move is ahead while either of its dates is; a moved meeting that was
-    then cancelled is a cancellation of the check-in it moved.
+    then cancelled is a cancellation of the check-in it moved; a check-in
+    held at another time on its own day is a move to that time.
     """
     checkins = case.plan.checkins
     moved = moves(case)
@@ -262,6 +263,17 @@ def changes(case: Case, today: date) -> list[Change]:
             )
         elif meeting.cancelled and meeting.date >= today and meeting.date not in moved:
             out.append(Change(meeting.date, meeting.kind, True, None, None))
+        elif (
+            checkins is not None
+            and meeting.date >= today
+            and meeting.time is not None
+            and checkins.time is not None
+            and meeting.time != checkins.time
+            and meeting.date not in moved
+            and checkins_between(checkins, meeting.date, meeting.date)
+        ):
+            # Re-timed on its own day: for the client's calendar, a move.
+            out.append(Change(meeting.date, meeting.kind, False, meeting.date, meeting.time))
     return sorted(out, key=lambda c: c.date)
 
 

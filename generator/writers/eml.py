@@ -317,6 +317,11 @@ def build_notice(doc: Document, source: Source, ctx: BuildContext) -> bytes | No
     what = "check-in" if change.kind == "check-in" else change.kind
     if change.moved_to is None:
         subject = f"Our {what} on {short_date(change.date)} is cancelled: {case.title}"
+    elif change.moved_to == change.date and change.time is not None:
+        subject = (
+            f"Our {what} on {short_date(change.date)} moves to "
+            f"{change.time.strftime('%H:%M')}: {case.title}"
+        )
     else:
         subject = (
             f"Our {what} on {short_date(change.date)} moves to "
