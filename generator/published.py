@@ -92,9 +92,7 @@ class Ledger:
     def to_json(self) -> dict[str, list[Any]]:
         return {key: self.entries[key] for key in sorted(self.entries)}
 
-    def version(
-        self, key: str, digest: str, *, plain: bool, first: date, today: date
-    ) -> Version:
+    def version(self, key: str, digest: str, *, plain: bool, first: date, today: date) -> Version:
         """The version to write an event with, recorded so that the next build agrees.
 
         ``plain``: the event is what the series alone would say (no move,

@@ -159,7 +159,9 @@ def removed_checkins(case: Case) -> set[date]:
     checkins = case.plan.checkins
     if checkins is not None:
         removed.update(
-            m.date for m in case.meetings if m.cancelled and checkins_between(checkins, m.date, m.date)
+            m.date
+            for m in case.meetings
+            if m.cancelled and checkins_between(checkins, m.date, m.date)
         )
     return removed
 
@@ -227,6 +229,9 @@ def upcoming_checkins(case: Case, today: date, count: int = 6) -> list[date]:
     return out
 
 
+_Day = date  # ``date`` is also a field's name below
+
+
 @dataclass(frozen=True)
 class Change:
     """A meeting that will not happen as planned: cancelled, or moved to another day."""
@@ -234,7 +239,7 @@ class Change:
     date: date  # the date it was planned for
     kind: str
     cancelled: bool
-    moved_to: date | None
+    moved_to: _Day | None
     time: time | None  # the time of the meeting it moved to
 
 

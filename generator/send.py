@@ -22,8 +22,8 @@ import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import format_datetime
 from email.message import EmailMessage
+from email.utils import format_datetime
 from pathlib import Path
 
 from .config import SmtpSettings

@@ -335,7 +335,10 @@ def test_notices_for_the_moved_and_the_cancelled_check_in(scenario):
     methods = {}
     for name, message in (("moved", moved), ("cancel", cancel)):
         part = next(p for p in message.walk() if p.get_content_type() == "text/calendar")
-        methods[name] = (part.get_param("method"), str(icalendar.Calendar.from_ical(part.get_content())["METHOD"]))
+        methods[name] = (
+            part.get_param("method"),
+            str(icalendar.Calendar.from_ical(part.get_content())["METHOD"]),
+        )
     assert methods == {"moved": ("REQUEST", "REQUEST"), "cancel": ("CANCEL", "CANCEL")}
     # The cancelled check-in no longer has a notice-free recap inviting to it.
     assert b"20261110" not in snapshots[-1]["recap-2026-11-05.eml"].split(b"invite.ics")[0]

@@ -136,7 +136,9 @@ def test_a_refused_recipient_fails_the_send_but_not_the_others(smtp, workspace):
     sent, kept = parse(data), parse(original)
     assert sent["X-Unsent"] is None
     left, right = kept["Message-ID"].strip("<>").split("@")
-    assert re.fullmatch(rf"<{re.escape(left)}\.[0-9a-f]{{16}}@{re.escape(right)}>", sent["Message-ID"])
+    assert re.fullmatch(
+        rf"<{re.escape(left)}\.[0-9a-f]{{16}}@{re.escape(right)}>", sent["Message-ID"]
+    )
     assert sent["Date"].datetime.year >= 2026 and sent["Date"] != kept["Date"]
     assert sent.get_body(("plain",)).get_content() == kept.get_body(("plain",)).get_content()
 

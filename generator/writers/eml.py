@@ -327,7 +327,9 @@ def build_notice(doc: Document, source: Source, ctx: BuildContext) -> bytes | No
             f"Our {what} on {short_date(change.date)} moves to "
             f"{short_date(change.moved_to)}: {case.title}"
         )
-    head = _head(source, to, cc, subject, stamp, f"notice-{doc.date.isoformat()}.{case.id}", "notice")
+    head = _head(
+        source, to, cc, subject, stamp, f"notice-{doc.date.isoformat()}.{case.id}", "notice"
+    )
     checkins = case.plan.checkins
     context = {
         **template_context(doc, source, "eml"),
