@@ -331,7 +331,7 @@ def test_notices_for_the_moved_and_the_cancelled_check_in(scenario):
     )
     assert "Our check-in on 10 Nov 2026 is cancelled" in cancel["Subject"]
     body = moved.get_body(("plain",)).get_content()
-    assert "moves to Thursday" in body or "moves to" in body
+    assert "moves to Thursday 5 November 2026 at 10:00 (Europe/London), by video call." in body
     methods = {}
     for name, message in (("moved", moved), ("cancel", cancel)):
         part = next(p for p in message.walk() if p.get_content_type() == "text/calendar")
@@ -347,13 +347,18 @@ def test_notices_for_the_moved_and_the_cancelled_check_in(scenario):
 def test_plan_and_agenda_say_what_was_moved_and_cancelled(scenario):
     _, _, snapshots, _ = scenario
     plan = snapshots[-1]["plan.md"].decode()
-    assert "Cancelled: the check-in on 10 November 2026 will not take place." in plan or (
-        "Cancelled: the check-in on" in plan
-    )
+    assert "- Cancelled: the check-in on Tuesday 10 November 2026 will not take place." in plan
     agenda_name = next(n for n in snapshots[-1] if n.startswith("agenda-") and n.endswith(".md"))
     # The next meeting after 6 November skips the cancelled 10 November.
     assert agenda_name == "agenda-2026-11-17.md"
-    assert "Cancelled: the check-in on" in snapshots[-1][agenda_name].decode()
+    agenda = snapshots[-1][agenda_name].decode()
+    assert "- Cancelled: the check-in on Tuesday 10 November 2026 will not take place." in agenda
+    # The plan of the day before the move said where the moved check-in went.
+    earlier = snapshots[4]["plan.md"].decode()
+    assert (
+        "- Moved: the check-in on Tuesday 3 November 2026 is now on "
+        "Thursday 5 November 2026 at 10:00." in earlier
+    )
 
 
 def test_notices_and_recaps_send_to_a_real_server(scenario, tmp_path):
@@ -425,6 +430,24 @@ def test_replaces_must_name_a_check_in_date(tmp_path):
     )
 
 
+@pytest.mark.parametrize(
+    ("meeting", "message"),
+    [
+        (
+            "  - date: 2026-11-03\n    replaces: 2026-11-03\n",
+            "replaces its own date (2026-11-03); to change its time, set `time`",
+        ),
+        (
+            "  - date: 2026-11-05\n    replaces: 2026-11-03\n    cancelled: yes please\n",
+            "meetings[0].cancelled:",
+        ),
+    ],
+)
+def test_other_moves_that_cannot_be(tmp_path, meeting, message):
+    (found,) = problems(tmp_path, [meeting])
+    assert message in found
+
+
 def test_two_meetings_cannot_replace_one_check_in(tmp_path):
     meetings = [
         "  - date: 2026-11-05\n    replaces: 2026-11-03\n",
@@ -473,3 +496,17 @@ def test_a_check_in_cancelled_before_any_recap_invited_to_it_gets_no_notice(tmp_
     assert names == ["checkins.ics", "recap-2026-10-13.eml"]
     ics = (ws / "output" / "acme" / "checkins.ics").read_bytes()
     assert b"EXDATE;TZID=Europe/London:20261110T100000" in ics
+
+
+def test_without_the_manifest_a_changed_event_still_outranks_what_was_sent(scenario, tmp_path):
+    _, ws, _, versions = scenario
+    fresh = tmp_path / "fresh"
+    assert build(ws, today=STEPS[-1][0], out=fresh, formats=("ics",)).ok
+    cal = icalendar.Calendar.from_ical((fresh / "acme" / "checkins.ics").read_bytes())
+    (moved,) = [
+        e
+        for e in cal.walk("VEVENT")
+        if "RECURRENCE-ID" in e and "20261103" in e["RECURRENCE-ID"].to_ical().decode()
+    ]
+    sent = max(seq for seq, _, _ in versions[(UID, "20261103T100000")])
+    assert int(moved["SEQUENCE"]) > sent  # the floor: days since the check-ins started
