@@ -10,7 +10,8 @@ schedule and what a calendar client shows cannot drift apart.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import lru_cache
@@ -121,6 +122,19 @@ def checkins_between(checkins: Checkins | None, start: date, end: date) -> list[
     return [moment.date() for moment in found]
 
 
+def on_series(checkins: Checkins | None, days: Iterable[date]) -> set[date]:
+    """Which of ``days`` the check-ins fall on, from one walk of the series.
+
+    Asking :func:`checkins_between` day by day walks the series from its
+    start each time: for the meetings of a long case, that was most of the
+    calendar's cost (bench/bench_calendar.py).
+    """
+    wanted = set(days)
+    if checkins is None or not wanted:
+        return set()
+    return wanted.intersection(checkins_between(checkins, min(wanted), max(wanted)))
+
+
 def meetings_by_date(case: Case) -> list[Meeting]:
     """The meetings in date order: the file may list them in any order."""
     return sorted(case.meetings, key=lambda m: m.date)
@@ -156,13 +170,7 @@ def removed_checkins(case: Case) -> set[date]:
     any cancelled meeting is left out of the candidates by itself.
     """
     removed = set(moves(case))
-    checkins = case.plan.checkins
-    if checkins is not None:
-        removed.update(
-            m.date
-            for m in case.meetings
-            if m.cancelled and checkins_between(checkins, m.date, m.date)
-        )
+    removed.update(on_series(case.plan.checkins, (m.date for m in case.meetings if m.cancelled)))
     return removed
 
 
@@ -252,6 +260,10 @@ def changes(case: Case, today: date) -> list[Change]:
     """
     checkins = case.plan.checkins
     moved = moves(case)
+    timed = on_series(
+        checkins,
+        (m.date for m in case.meetings if m.time is not None and m.date >= today),
+    )
     out = []
     for meeting in case.meetings:
         if meeting.replaces is not None:
@@ -275,7 +287,7 @@ def changes(case: Case, today: date) -> list[Change]:
             and checkins.time is not None
             and meeting.time != checkins.time
             and meeting.date not in moved
-            and checkins_between(checkins, meeting.date, meeting.date)
+            and meeting.date in timed
         ):
             # Re-timed on its own day: for the client's calendar, a move.
             out.append(Change(meeting.date, meeting.kind, False, meeting.date, meeting.time))
@@ -313,28 +325,29 @@ def notice_days(case: Case) -> list[date]:
 
     A recap invites to the meeting that came next after it, so a change
     needs a notice when, as planned before any move or cancellation was
-    recorded, the changed meeting was the one after the latest held
-    meeting before it. Computed only for the few changed meetings.
+    recorded (no replacing meetings, none cancelled), the changed meeting
+    was the one after the latest held meeting before it: no check-in and
+    no listed meeting came between. Computed with bisection over sorted
+    dates: a case may have hundreds of meetings.
     """
-    changed = [c.date for c in changes(case, date.min)]
+    changed = sorted({c.date for c in changes(case, date.min)})
     if not changed:
         return []
-    planned = case.model_copy(
-        update={
-            "meetings": [
-                m.model_copy(update={"cancelled": False})
-                for m in case.meetings
-                if m.replaces is None
-            ]
-        }
-    )
-    held = held_meetings(case)
+    held = [m.date for m in held_meetings(case)]
+    planned = sorted(m.date for m in case.meetings if m.replaces is None)
+    checkins = case.plan.checkins
+    slots = checkins_between(checkins, min([*held, *changed]), changed[-1]) if held else []
     out = []
     for day in changed:
-        before = [m for m in held if m.date < day]
-        if not before:
+        i = bisect_left(held, day)
+        if i == 0:
             continue
-        following = following_meeting(planned, before[-1].date)
-        if following is not None and following[0] == day:
+        after = held[i - 1]
+        between = [
+            d
+            for dates in (planned, slots)
+            for d in dates[bisect_right(dates, after) : bisect_left(dates, day)]
+        ]
+        if not between:
             out.append(day)
     return out
