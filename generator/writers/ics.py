@@ -1,13 +1,17 @@
-"""iCalendar: the check-in series, and one check-in as an email invitation.
+"""iCalendar: the check-in series, and one check-in as an invitation or a notice.
 
 The series is one ``VEVENT`` with an ``RRULE`` written from the
 ``schedule.Recurrence`` the schedule's dates are expanded from, in the
 case's timezone, so that Google Calendar and Outlook show one recurring
 meeting rather than dozens of loose ones. Meetings off the cadence are events
-of their own; a check-in held at another time on its day overrides that one
-occurrence (``RECURRENCE-ID``). Nothing depends on the clock: UIDs derive
-from the case and ``DTSTAMP`` from the series' start, so a rebuild gives the
-same bytes.
+of their own; a check-in held at another time on its day, or moved to
+another day (``replaces``), overrides that one occurrence
+(``RECURRENCE-ID``), and a cancelled one is an ``EXDATE``. Every file that
+names a check-in (the series, a recap's invitation, a notice) writes the
+same event for it: :class:`Occurrence`. Nothing depends on the clock: UIDs
+derive from the case, and ``SEQUENCE`` and ``DTSTAMP`` from the ledger of
+what was written before (:mod:`generator.published`) and ``--today``, so a
+rebuild gives the same bytes.
 
 Every ``TZID`` comes with a ``VTIMEZONE``. We write it the way Google and
 Apple do, as yearly ``RRULE`` s from the zone's current rule, because
