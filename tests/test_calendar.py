@@ -43,6 +43,7 @@ title: Getting the Acme portal back on track
 timezone: Europe/London
 client:
   organisation: Acme Logistics Ltd
+  culture: SECRET-CULTURE a steering committee decides
   contacts:
     - name: Dana Okafor
       email: dana@acme.example
@@ -76,7 +77,7 @@ meetings:
 
 
 def held(day: str) -> str:
-    return f"  - date: {day}\n    summary: We met.\n"
+    return f"  - date: {day}\n    summary: We met.\n    internal_notes: SECRET-NOTES tired\n"
 
 
 #: Each step: the --today of the build, the series' end, and the meetings.
@@ -342,6 +343,13 @@ def test_notices_for_the_moved_and_the_cancelled_check_in(scenario):
     assert methods == {"moved": ("REQUEST", "REQUEST"), "cancel": ("CANCEL", "CANCEL")}
     # The cancelled check-in no longer has a notice-free recap inviting to it.
     assert b"20261110" not in snapshots[-1]["recap-2026-11-05.eml"].split(b"invite.ics")[0]
+
+
+def test_no_client_file_holds_an_internal_word(scenario):
+    _, _, snapshots, _ = scenario
+    for files in snapshots:
+        for name, data in files.items():
+            assert b"SECRET" not in data, name
 
 
 def test_plan_and_agenda_say_what_was_moved_and_cancelled(scenario):
