@@ -156,6 +156,8 @@ class CaseEntry:
     summary: dict[str, Any] = field(default_factory=dict)
     #: The case's language, so a skip check needs not parse the case.
     language: str = ""
+    #: What each calendar event was last written as (published.Ledger's JSON).
+    calendar: dict[str, list[Any]] = field(default_factory=dict)
 
 
 @dataclass

@@ -849,13 +849,15 @@ def _compare_with_case(pdf: Path, case: str, workspace: Path, today: date) -> An
     "--dry-run", is_flag=True, help="Show who each message would go to; connect to nothing."
 )
 def send(messages: tuple[Path, ...], workspace: Path, dry_run: bool) -> None:
-    """Send recap emails through the SMTP server set in mend.toml.
+    """Send recap and notice emails through the SMTP server set in mend.toml.
 
     The server is [smtp] host, port, security (starttls, ssl or none) and
     user; the password is read from the environment variable named by
     password_env. Each message goes to its To, Cc and Bcc addresses (the Bcc
     header itself is not transmitted). Prints the server's answer for each
-    recipient; exits 1 if any recipient or the connection failed.
+    recipient; exits 1 if any recipient or the connection failed. A message
+    goes out dated when it is sent, with a Message-ID that changes with its
+    content; the file stays as it was built.
     """
     from .config import load_config
     from .errors import SendError

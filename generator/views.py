@@ -37,7 +37,7 @@ from .model import (
 )
 from .progress import STATUS_LABELS, current_statuses, is_overdue
 from .render import escape_markdown, sanitize_markdown
-from .schedule import held_meetings, meetings_by_date, next_meeting, upcoming_checkins
+from .schedule import changes, held_meetings, meetings_by_date, next_meeting, upcoming_checkins
 from .timeline import timeline_svg
 
 
@@ -195,6 +195,7 @@ def build_view(
         "dir": lang.direction,
         "next": next_view,
         "upcoming": upcoming_checkins(case, today),
+        "rescheduled": [vars(c) for c in changes(case, today)],
         "meetings": [by_date[m.date] for m in meetings_by_date(case)],
         "held": held,
         "held_newest_first": list(reversed(held)),

@@ -423,3 +423,27 @@ def test_example_cases_hold_no_english_word(tmp_path, case, language):
         assert ENGLISH_RE.findall(text) == [], path.name
         for word in THEME_WORDS:
             assert word not in text, (path.name, word)
+
+
+@pytest.mark.parametrize("language", SHIPPED)
+def test_notices_and_moves_speak_the_language(tmp_path, language):
+    """A cancelled and a moved check-in: the notices, the plan and the agenda say it in the language."""
+    case = in_language(FULL_CASE, language).replace(
+        "  - date: 2026-11-24\n    kind: check-in\n",
+        "  - date: 2026-11-17\n    cancelled: true\n"
+        "  - date: 2026-11-25\n    replaces: 2026-11-24\n    kind: check-in\n",
+    )
+    ws = make_workspace(tmp_path, {"acme.yaml": case})
+    report = build(ws, today=TODAY, formats=("md", "html", "eml", "ics"))
+    assert report.ok, report.failed
+    out = ws / "output" / "acme"
+    notices = sorted(out.glob("notice-*.eml"))
+    assert notices
+    for path in [*notices, *out.glob("plan.*"), *out.glob("agenda-*")]:
+        text = recap_text(path) if path.suffix == ".eml" else path.read_text("utf-8")
+        if path.suffix == ".html":
+            text = visible_text(text)
+        for word in [*THEME_WORDS, "Cancelled", "Moved:", "I am writing", "cancelled", "moves to"]:
+            assert word not in text, (path.name, word)
+    subject = recap_text(notices[0]).splitlines()[0]
+    assert subject.startswith({"de": "Subject: Unser ", "fr": "Subject: Notre "}[language])
