@@ -405,8 +405,11 @@ def test_pdf_text_reads_in_order_with_the_header_once_a_page(example_pdfs: Path)
 
 # -- the Nu HTML checker ---------------------------------------------------------------------
 
-#: vnu's CSS profile does not know `overflow-wrap` (CSS Text 3): its one false alarm.
+#: vnu's CSS profile does not know `overflow-wrap` (CSS Text 3): its one false
+#: alarm on the pages. The email also has Outlook's own `mso-hide`, which
+#: keeps its preview line out of Outlook's body.
 VNU_FALSE_ALARMS = ("“overflow-wrap”: Property “overflow-wrap” doesn't exist",)
+VNU_MAIL_ALARMS = ("“mso-hide”: Property “mso-hide” doesn't exist",)
 
 
 @pytest.mark.skipif(
@@ -418,7 +421,7 @@ VNU_FALSE_ALARMS = ("“overflow-wrap”: Property “overflow-wrap” doesn't e
     reason="needs vnu-jar: run `npm ci --ignore-scripts` (CI does)",
 )
 def test_vnu_finds_no_html_or_css_error(example: Path) -> None:
-    pages = sorted(str(p) for p in example.rglob("*.html"))
+    pages = [str(path) for _, path in example_pages(example)]
     answer = subprocess.run(
         ["java", "-jar", str(VNU), "--format", "json", "--exit-zero-always", *pages],
         capture_output=True,
@@ -429,7 +432,9 @@ def test_vnu_finds_no_html_or_css_error(example: Path) -> None:
     errors = [
         f"{Path(m.get('url', '')).name}:{m.get('lastLine')}: {m['message']}"
         for m in messages
-        if m["type"] == "error" and not any(alarm in m["message"] for alarm in VNU_FALSE_ALARMS)
+        if m["type"] == "error"
+        and not any(alarm in m["message"] for alarm in VNU_FALSE_ALARMS)
+        and not ("/mail/" in m.get("url", "") and any(a in m["message"] for a in VNU_MAIL_ALARMS))
     ]
     assert not errors, "\n".join(errors)
 
