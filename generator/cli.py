@@ -22,15 +22,32 @@ from .errors import escape_controls
 from .kinds import KINDS
 
 
-def say(message: object = "", *, fg: str | None = None, err: bool = False) -> None:
+def say(
+    message: object = "",
+    *,
+    fg: str | None = None,
+    err: bool = False,
+    bold: bool | None = None,
+    dim: bool | None = None,
+) -> None:
     """Print one message: the only way this module writes to the terminal.
 
     Messages quote what case files, templates and emails hold, which is
     other people's text: every control character in it is shown as an
     escape here, at the one edge every message passes through (see
     :func:`generator.errors.escape_controls`), so no message can forget.
+    The style is applied after escaping, so it is the one escape left.
     """
-    click.secho(escape_controls(str(message)), fg=fg, err=err)
+    click.secho(escape_controls(str(message)), fg=fg, err=err, bold=bold, dim=dim)
+
+
+def ask(question: str, **options: Any) -> Any:
+    """Ask one question (``click.prompt``), escaped as :func:`say` escapes a message.
+
+    A question may quote a case file: ``mend new --from`` offers its
+    answers as suggestions, in the question.
+    """
+    return click.prompt(escape_controls(question), **options)
 
 
 class _Group(click.Group):
@@ -288,11 +305,13 @@ def new(case_id: str | None, source: str | None, workspace: Path, today: date) -
     content/ID.yaml with comments, and never replaces an existing file.
     Meetings and the agreement come later (`mend log`, or by hand).
     """
+    from .prompts import Interview
     from .scaffold import new_case
     from .workspace import Workspace
 
     ws = Workspace.open(workspace)
-    written = new_case(ws, today=today, case_id=case_id, source=source)
+    ui = Interview(prompt=ask, echo=say)
+    written = new_case(ws, today=today, case_id=case_id, source=source, ui=ui)
     say(f"\nwrote {written.display}")
     _print_warnings(f"warning: {w}" for w in written.warnings)
     for note in written.notes:

@@ -65,6 +65,7 @@ from .reader import (
     read_node_sized,
 )
 from .schedule import checkins_between
+from .yamltext import edit_style
 
 #: The order of a meeting's keys in the case format (its model), used for new meetings.
 MEETING_KEYS = tuple(Meeting.model_fields)
@@ -74,7 +75,6 @@ BOM = b"\xef\xbb\xbf"
 #: What PyYAML counts as a line break, so that our line numbers are its.
 _BREAK_RE = re.compile(r"\r\n|[\n\r\x85\u2028\u2029]")
 _COMMENT_RE = re.compile(r"^\s*#")
-_YAML11 = yaml.resolver.Resolver()
 #: libyaml's loader (what mend reads cases with), else PyYAML's own.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -94,10 +94,6 @@ def _no_gc() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-
-
-#: PyYAML's emitter, for its analysis of how a string may be written.
-_ANALYSER = yaml.emitter.Emitter(io.StringIO(), allow_unicode=True)
 
 
 # -- what to record ------------------------------------------------------------------
@@ -561,30 +557,18 @@ def _plain(value: Any) -> Any:
 def _scalar(text: str) -> Any:
     """A string as a YAML scalar that reads back as this string everywhere.
 
-    ruamel.yaml quotes what YAML 1.2 would read as another type, and writes
-    plain what its own parser reads back; but mend reads case files with
-    PyYAML, which is stricter (``[:0]`` is an error to it in a flow list).
-    So a text stays plain only if PyYAML's own emitter would write it plain
-    in both block and flow context *and* YAML 1.1 resolves it to a string
-    (not ``yes``, ``off`` or ``1:30``); else it is single-quoted, or
-    double-quoted when single quotes cannot hold it (a tab). Text on several
-    lines becomes a ``|`` block.
+    The style is :func:`generator.yamltext.edit_style`'s, the one rule of
+    how mend writes a text; here it becomes ruamel.yaml's scalar type.
+    Text on several lines becomes a ``|`` block.
     """
-    if "\n" in text:
+    style = edit_style(text)
+    if style == "|":
         return LiteralScalarString(text.strip("\n") if text.strip() else text)
-    if not text:
-        return text
-    analysis = _ANALYSER.analyze_scalar(text)
-    plain = (
-        analysis.allow_flow_plain
-        and analysis.allow_block_plain
-        and _YAML11.resolve(yaml.ScalarNode, text, (True, False)) == "tag:yaml.org,2002:str"
-    )
-    if plain:
-        return text
-    if analysis.allow_single_quoted:
+    if style == "'":
         return SingleQuotedScalarString(text)
-    return DoubleQuotedScalarString(text)
+    if style == '"':
+        return DoubleQuotedScalarString(text)
+    return text
 
 
 def _clock(value: time) -> DoubleQuotedScalarString:

@@ -22,7 +22,8 @@ from generator.cli import main
 from generator.coach import coach
 from generator.config import load_config
 from generator.errors import MendError
-from generator.scaffold import Interview, init, new_case, write_new
+from generator.prompts import Interview
+from generator.scaffold import init, new_case, write_new
 
 from .conftest import FULL_CASE, TODAY, make_workspace
 
@@ -583,3 +584,23 @@ def test_new_writes_the_golden_text(tmp_path, name):
     if os.environ.get("MEND_UPDATE_GOLDEN"):
         golden.write_text(actual, encoding="utf-8")
     assert actual == golden.read_text(encoding="utf-8")
+
+
+def test_new_from_escapes_the_control_characters_of_its_suggestions(tmp_path):
+    """A suggestion from a case file reaches the terminal escaped, as every message does.
+
+    ``culture`` here would set the terminal's title if it were printed raw
+    in the prompt that offers it as the suggested answer.
+    """
+    hostile = FULL_CASE.replace(
+        "culture: SENTINEL-CULTURE decisions go through a steering committee",
+        'culture: "\\e]0;pwned\\aSENTINEL-CULTURE"',
+    )
+    root = make_workspace(tmp_path / "ws", {"acme.yaml": hostile})
+    answers = "\n" * 200
+    result = run(
+        "new", "--workspace", str(root), "--today", TODAY.isoformat(), "--from", "acme",
+        input=answers,
+    )  # fmt: skip
+    assert "\\x1b]0;pwned\\x07SENTINEL-CULTURE" in result.output
+    assert "\x1b" not in click.unstyle(result.output) and "\x07" not in result.output
