@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-import random
 import shutil
 import statistics
 import subprocess
@@ -36,81 +35,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import yaml  # noqa: E402
+from cases import commented_case  # noqa: E402
 
 from generator.logbook import MeetingEntry, log  # noqa: E402
 
 TODAY = date(2030, 1, 1)
-WORDS = [
-    "release",
-    "staging",
-    "tests",
-    "invoice",
-    "scope",
-    "budget",
-    "review",
-    "design",
-    "portal",
-    "handover",
-    "data",
-]
-
-
-def sentence(rng: random.Random, n: int = 9) -> str:
-    return " ".join(rng.choice(WORDS) for _ in range(n)).capitalize()
-
-
-def make_case(meetings: int, seed: int = 7) -> tuple[str, date]:
-    """A valid case with ``meetings`` weekly meetings in block style, comments included."""
-    rng = random.Random(seed)
-    start = date(2026, 1, 5) - timedelta(days=7 * meetings)
-    lines = [
-        "# A long-running case, kept by hand.",
-        "title: A long recovery",
-        "client:",
-        "  organisation: Client Ltd",
-        "  contacts:",
-        "    - name: Dana Okafor",
-        "      email: dana@client.example",
-        "      primary: true",
-        "team:",
-        "  members:",
-        "    - name: Sam Rivera",
-        "      email: sam@studio.example",
-        "      lead: true",
-        "incident:",
-        "  summary: The launch slipped.",
-        f"  occurred: {start.isoformat()}",
-        "plan:",
-        "  milestones:",
-        "    - id: stable",
-        "      title: A stable release",
-        f"      due: {start.isoformat()}",
-        "",
-        "meetings:  # one a week",
-    ]
-    for n in range(meetings):
-        day = start + timedelta(days=7 * n)
-        lines += [
-            f"  # week {n + 1}",
-            f"  - date: {day.isoformat()}",
-            "    attendees: [Dana Okafor, Sam Rivera]",
-            f"    summary: {sentence(rng, 20)}.",
-            "    heard:",
-            f"      - {sentence(rng)}",
-            "    decisions:",
-            f"      - {sentence(rng)}",
-            "    actions:",
-            f"      - text: {sentence(rng)} {n}",
-            "        owner: Sam Rivera",
-            f"        due: {(day + timedelta(days=5)).isoformat()}",
-            "    progress:",
-            "      - milestone: stable",
-            f"        status: {rng.choice(['on-track', 'at-risk'])}",
-            "",
-        ]
-    return "\n".join(lines) + "\n", start
 
 
 def median(runs: int, func: Callable[[], object], reset: Callable[[], object]) -> float:
@@ -143,7 +75,7 @@ def main() -> None:
         (root / "mend.toml").write_text("", encoding="utf-8")
         path = root / "content" / "big.yaml"
         for n in sizes:
-            text, start = make_case(n)
+            text, start = commented_case(n)
             original = text.encode("utf-8")
 
             def reset(path: Path = path, original: bytes = original) -> None:
