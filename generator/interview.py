@@ -13,7 +13,7 @@ case format's shape; writing it is ``scaffold.py``'s.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import time
 from typing import Annotated, Any
 
@@ -240,36 +240,24 @@ class CaseInterview:
             "Who feels what, and what shows it. Internal: for your preparation only.",
         )
         feelings = self.feelings()
-        ui.section(
-            "4. What was left unsaid",
-            "Unfinished sentences, avoided subjects, unanswered questions. Internal.",
-        )
-        unsaid = ui.ask_list(
+        unsaid = self.texts(
+            ("4. What was left unsaid", "Unfinished sentences, avoided subjects, unanswered questions. Internal."),
             "Unsaid",
-            example="Whether they are talking to another agency",
-            defaults=_texts(src, "listening", "unsaid"),
-            check=_text_check,
-        )
-        ui.section(
-            "5. Questions to ask",
-            "Open questions that let the client put the problem in their own words.",
-        )
-        questions = ui.ask_list(
+            "Whether they are talking to another agency",
+            ("listening", "unsaid"),
+        )  # fmt: skip
+        questions = self.texts(
+            ("5. Questions to ask", "Open questions that let the client put the problem in their own words."),
             "Question",
-            example="Help me understand what the board needs to see from us",
-            defaults=_texts(src, "listening", "questions"),
-            check=_text_check,
-        )
-        ui.section(
-            "6. Let them know you got it",
-            "Restatements to read back in the meeting, to confirm you understood.",
-        )
-        restatements = ui.ask_list(
+            "Help me understand what the board needs to see from us",
+            ("listening", "questions"),
+        )  # fmt: skip
+        restatements = self.texts(
+            ("6. Let them know you got it", "Restatements to read back in the meeting, to confirm you understood."),
             "Restatement",
-            example="You need a date you can trust, not an optimistic one",
-            defaults=_texts(src, "listening", "restatements"),
-            check=_text_check,
-        )
+            "You need a date you can trust, not an optimistic one",
+            ("listening", "restatements"),
+        )  # fmt: skip
         ui.section(
             "7. Frame the problem",
             "The client's view and ours side by side (internal), and the framing both can agree on.",
@@ -289,31 +277,23 @@ class CaseInterview:
             example="The release process gave neither of us an early warning",
             default=_text(src, "framing", "shared"),
         )
-        ui.section(
-            "8. What we own",
-            "Our mistakes in our own words, and the apology. Both go to the client.",
-        )
-        mistakes = ui.ask_list(
+        mistakes = self.texts(
+            ("8. What we own", "Our mistakes in our own words, and the apology. Both go to the client."),
             "Mistake",
-            example="We did not warn you early enough that the date was at risk",
-            defaults=_texts(src, "ownership", "mistakes"),
-            check=_text_check,
-        )
+            "We did not warn you early enough that the date was at risk",
+            ("ownership", "mistakes"),
+        )  # fmt: skip
         apology = ui.ask(
             "The apology",
             example="We are sorry: the delay was ours, and so was telling you so late",
             default=_text(src, "ownership", "apology"),
         )
-        ui.section(
-            "9. Affirmations",
-            "What is going well, and thanks for specific things: the agenda opens with them.",
-        )
-        affirmations = ui.ask_list(
+        affirmations = self.texts(
+            ("9. Affirmations", "What is going well, and thanks for specific things: the agenda opens with them."),
             "Affirmation",
-            example="Your team tested the beta within a day",
-            defaults=_texts(src, "affirmations"),
-            check=_text_check,
-        )
+            "Your team tested the beta within a day",
+            ("affirmations",),
+        )  # fmt: skip
         ui.section(
             "10. The plan",
             "Objectives, and milestones with an owner and a due date: what back on track looks like.",
@@ -349,24 +329,23 @@ class CaseInterview:
         }
         return cid, _prune(data)
 
+    def texts(
+        self, section: tuple[str, str], label: str, example: str, path: tuple[str, ...]
+    ) -> list[str]:
+        """A section that is one list of texts, suggested from ``path`` of the --from case."""
+        self.ui.section(*section)
+        return self.ui.ask_list(
+            label, example=example, defaults=_texts(self.src, *path), check=_text_check
+        )
+
     def people(self, label: str, defaults: list[dict[str, Any]], example: str) -> list[dict]:
         ui = self.ui
         people: list[dict[str, Any]] = []
-        for n, old in numbered(defaults):
-            old = old or {}
-            if n == 1:
-                ui.note(f"  e.g. {example}")
-            if not people and not old:  # the first is required: no "(empty: done)"
-                name = ui.ask(f"{label} {n}, name", required=True, check=_text_check)
-            else:
-                name = ui.item(f"{label} {n}, name", _text(old, "name"), check=_text_check)
-            if name is END and not people:
-                ui.echo("  At least one is needed.")
-                name = ui.ask(f"{label} {n}, name", required=True, check=_text_check)
-            if name is END:
-                break
-            if name is None:
-                continue
+        ui.note(f"  e.g. {example}")
+        question = label + " {n}, name"
+        for _, name, old in self.items(
+            question, defaults, "name", needed="  At least one is needed."
+        ):
             people.append(
                 {
                     "name": name,
@@ -379,17 +358,44 @@ class CaseInterview:
             )
         return people
 
+    def items(
+        self,
+        label: str,
+        records: list[dict[str, Any]],
+        key: str,
+        *,
+        needed: str | None = None,
+    ) -> Iterator[tuple[int, str, dict[str, Any]]]:
+        """A list's items, one by one: its number, the first answer about it,
+        and the item of the --from case it was suggested from (``records``; ``key``
+        gives the suggestion). ``label`` is the question, ``{n}`` the item's
+        number. An item dropped with "-" is skipped; an empty answer with
+        nothing suggested ends the list, but for the first item when the list
+        is ``needed`` (the message that says so)."""
+        given = 0
+        for n, old in numbered(records):
+            old = old or {}
+            question = label.format(n=n)
+            if needed and not given and not old:  # the first is required: no "(empty: done)"
+                first = self.ui.ask(question, required=True, check=_text_check)
+            else:
+                first = self.ui.item(question, _text(old, key), check=_text_check)
+            if first is END and needed and not given:
+                self.ui.echo(needed)
+                first = self.ui.ask(question, required=True, check=_text_check)
+            if first is END:
+                return
+            if first is not None:
+                given += 1
+                yield n, first, old
+
     def facts(self) -> list[dict[str, Any]]:
         ui = self.ui
         ui.note("  e.g. The launch moved from 9 to 30 October")
         facts = []
-        for n, old in numbered(_records(self.src, "listening", "facts")):
-            old = old or {}
-            text = ui.item(f"Fact {n}", _text(old, "text"), check=_text_check)
-            if text is END:
-                break
-            if text is None:
-                continue
+        for _, text, old in self.items(
+            "Fact {n}", _records(self.src, "listening", "facts"), "text"
+        ):
             source = ui.ask(
                 "  whose account: client, us or record",
                 default=_text(old, "source"),
@@ -415,13 +421,8 @@ class CaseInterview:
         ui = self.ui
         ui.note("  e.g. embarrassed in front of her board")
         feelings = []
-        for n, old in numbered(_records(self.src, "listening", "feelings")):
-            old = old or {}
-            feeling = ui.item(f"Feeling {n}", _text(old, "feeling"), check=_text_check)
-            if feeling is END:
-                break
-            if feeling is None:
-                continue
+        records = _records(self.src, "listening", "feelings")
+        for _, feeling, old in self.items("Feeling {n}", records, "feeling"):
             who = ui.ask("  who feels it", default=_text(old, "who"), check=_text_check)
             evidence = ui.ask(
                 "  what shows it",
@@ -453,19 +454,9 @@ class CaseInterview:
         ui.note("Milestones: at least one, each with a due date.")
         ui.note("  e.g. Integration suite green on staging")
         milestones: list[dict[str, Any]] = []
-        for n, old in numbered(_records(src, "plan", "milestones")):
-            old = old or {}
-            if not milestones and not old:  # the first is required: no "(empty: done)"
-                title = ui.ask(f"Milestone {n}", required=True, check=_text_check)
-            else:
-                title = ui.item(f"Milestone {n}", _text(old, "title"), check=_text_check)
-            if title is END and not milestones:
-                ui.echo("  At least one milestone is needed.")
-                title = ui.ask(f"Milestone {n}", required=True, check=_text_check)
-            if title is END:
-                break
-            if title is None:
-                continue
+        records = _records(src, "plan", "milestones")
+        needed = "  At least one milestone is needed."
+        for n, title, old in self.items("Milestone {n}", records, "title", needed=needed):
             due = ui.ask(
                 "  due (YYYY-MM-DD)",
                 default=_text(old, "due"),
