@@ -14,14 +14,24 @@ temporary workspace and prints medians of several runs of:
   (``yaml.compose`` with ``CSafeLoader``), which mend cannot go below; mend's
   in-process time is printed as a ratio to it.
 
+The command runs with Python's bytecode cache, as an installed mend does.
+An editable install in an environment with ``PYTHONDONTWRITEBYTECODE`` set
+has none, so every run compiles mend's modules again: ``--no-bytecode``
+measures that (it sets the variable and removes ``generator/__pycache__``).
+``--against DIR`` also times the command of another checkout of mend (say
+``git archive main | tar -x -C /tmp/main``), its runs alternating with this
+one's, and prints the ratio of the two: on a shared machine, only figures
+measured side by side compare.
+
 Each run starts from the same file (restored from a copy, so every run adds
-or merges the same meeting). Figures vary with the machine: compare the
-ratios measured in the same run.
+or merges the same meeting). Figures vary with the machine and its load
+(printed, as os.getloadavg()): compare the ratios measured in the same run.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import shutil
 import statistics
@@ -46,28 +56,58 @@ TODAY = date(2030, 1, 1)
 
 
 def median(runs: int, func: Callable[[], object], reset: Callable[[], object]) -> float:
-    reset()
-    func()  # warm up
-    times = []
-    for _ in range(runs):
+    return medians(runs, [func], reset)[0]
+
+
+def medians(
+    runs: int, funcs: list[Callable[[], object]], reset: Callable[[], object]
+) -> list[float]:
+    """The median time of each function, their runs alternating (each warmed up once)."""
+    for func in funcs:
         reset()
-        started = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        func()  # warm up (and write the bytecode caches)
+    times: list[list[float]] = [[] for _ in funcs]
+    for run in range(runs):
+        order = list(enumerate(funcs))
+        for i, func in order if run % 2 == 0 else order[::-1]:
+            reset()
+            started = time.perf_counter()
+            func()
+            times[i].append(time.perf_counter() - started)
+    return [statistics.median(t) for t in times]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--meetings", default="250,1000,2000")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--against", type=Path, default=None, help="another checkout whose command to time too"
+    )
+    parser.add_argument(
+        "--no-bytecode", action="store_true", help="run the command without bytecode caches"
+    )
     args = parser.parse_args()
     sizes = [int(n) for n in args.meetings.split(",")]
     mend = [sys.executable, "-m", "generator.cli"]
-    print(f"python {platform.python_version()}, {args.runs} runs each, medians")
+    env = dict(os.environ)
+    checkouts = [ROOT] + ([args.against.resolve()] if args.against else [])
+    if args.no_bytecode:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        sys.dont_write_bytecode = True  # nor this process, for what it imports later
+        for checkout in checkouts:
+            shutil.rmtree(checkout / "generator" / "__pycache__", ignore_errors=True)
+    else:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+    bytecode = "without" if args.no_bytecode else "with"
+    print(
+        f"python {platform.python_version()}, {args.runs} runs each, medians; "
+        f"the command {bytecode} bytecode caches; load {_load()}"
+    )
+    against = f" {'against':>9} {'ratio':>6}" if args.against else ""
     print(
         f"{'meetings':>8} {'lines':>7} {'compose':>9} {'log new':>9} {'log merge':>10} "
-        f"{'ratio':>6} {'command':>9}"
+        f"{'ratio':>6} {'command':>9}{against}"
     )
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -117,15 +157,30 @@ def main() -> None:
                 "Logged by the bench.",
             ]
 
-            def run(command: list[str] = command) -> None:
-                subprocess.run(command, check=True, capture_output=True, cwd=ROOT)
+            def run(checkout: Path, command: list[str] = command) -> None:
+                subprocess.run(
+                    command,
+                    check=True,
+                    capture_output=True,
+                    cwd=checkout,
+                    env={**env, "PYTHONPATH": str(checkout)},
+                )
 
-            whole = median(args.runs, run, reset)
+            wholes = medians(
+                args.runs, [lambda c=c: run(c) for c in checkouts], reset
+            )  # fmt: skip
+            other = f" {wholes[1] * 1000:>7.0f}ms {wholes[0] / wholes[1]:>5.2f}x" if against else ""
             print(
                 f"{n:>8} {text.count(chr(10)):>7} {compose * 1000:>7.0f}ms {new * 1000:>7.0f}ms "
-                f"{merge * 1000:>8.0f}ms {new / compose:>5.1f}x {whole * 1000:>7.0f}ms"
+                f"{merge * 1000:>8.0f}ms {new / compose:>5.1f}x {wholes[0] * 1000:>7.0f}ms{other}"
             )
             shutil.rmtree(root / "output", ignore_errors=True)
+    print(f"load {_load()}")
+
+
+def _load() -> str:
+    """The machine's load average (1, 5, 15 minutes): how shared it was."""
+    return ", ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 if __name__ == "__main__":
