@@ -9,7 +9,9 @@ temporary workspace and prints medians of several runs of:
   log for an existing meeting's date (merged into it, in the middle of the
   file);
 - the whole command, ``mend log CASE --summary ...``, as a subprocess (what
-  a user waits for, Python's start and the imports included);
+  a user waits for, Python's start and the imports included), and the CPU
+  time it used (user + system), which a busy machine disturbs less than
+  the time waited;
 - the bare baseline: the same file composed once with PyYAML's C loader
   (``yaml.compose`` with ``CSafeLoader``), which mend cannot go below; mend's
   in-process time is printed as a ratio to it.
@@ -33,6 +35,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -104,10 +107,10 @@ def main() -> None:
         f"python {platform.python_version()}, {args.runs} runs each, medians; "
         f"the command {bytecode} bytecode caches; load {_load()}"
     )
-    against = f" {'against':>9} {'ratio':>6}" if args.against else ""
+    against = f" {'against':>9} {'ratio':>6} {'its cpu':>9} {'ratio':>6}" if args.against else ""
     print(
         f"{'meetings':>8} {'lines':>7} {'compose':>9} {'log new':>9} {'log merge':>10} "
-        f"{'ratio':>6} {'command':>9}{against}"
+        f"{'ratio':>6} {'command':>9} {'cpu':>9}{against}"
     )
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -157,7 +160,12 @@ def main() -> None:
                 "Logged by the bench.",
             ]
 
-            def run(checkout: Path, command: list[str] = command) -> None:
+            cpu: dict[Path, list[float]] = {c: [] for c in checkouts}
+
+            def run(
+                checkout: Path, command: list[str] = command, cpu: dict[Path, list[float]] = cpu
+            ) -> None:
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 subprocess.run(
                     command,
                     check=True,
@@ -165,14 +173,24 @@ def main() -> None:
                     cwd=checkout,
                     env={**env, "PYTHONPATH": str(checkout)},
                 )
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                used = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+                cpu[checkout].append(used)
 
             wholes = medians(
                 args.runs, [lambda c=c: run(c) for c in checkouts], reset
             )  # fmt: skip
-            other = f" {wholes[1] * 1000:>7.0f}ms {wholes[0] / wholes[1]:>5.2f}x" if against else ""
+            cpus = [statistics.median(cpu[c][1:]) for c in checkouts]  # less the warm-up
+            other = (
+                f" {wholes[1] * 1000:>7.0f}ms {wholes[0] / wholes[1]:>5.2f}x"
+                f" {cpus[1] * 1000:>7.0f}ms {cpus[0] / cpus[1]:>5.2f}x"
+                if against
+                else ""
+            )
             print(
                 f"{n:>8} {text.count(chr(10)):>7} {compose * 1000:>7.0f}ms {new * 1000:>7.0f}ms "
-                f"{merge * 1000:>8.0f}ms {new / compose:>5.1f}x {wholes[0] * 1000:>7.0f}ms{other}"
+                f"{merge * 1000:>8.0f}ms {new / compose:>5.1f}x {wholes[0] * 1000:>7.0f}ms"
+                f" {cpus[0] * 1000:>7.0f}ms{other}"
             )
             shutil.rmtree(root / "output", ignore_errors=True)
     print(f"load {_load()}")
