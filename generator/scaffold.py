@@ -156,6 +156,15 @@ def _describe_theme_file(rel: str) -> str:
     """What a theme file makes, from the kinds of document that start from it."""
     if rel in _SHARED_FILES:
         return _SHARED_FILES[rel]
+    if rel == "locale/mend.pot":
+        return "every string of the theme, to start a translation from (`pybabel init`)"
+    if rel.startswith("locale/") and rel.endswith(".po"):
+        return (
+            f"the theme's words in `{rel.split('/')[1]}`: a copy at the same path here "
+            "changes its translations"
+        )
+    if rel.startswith("locale/") and rel.endswith(".mo"):
+        return "the compiled catalog beside it"
     for kind in KINDS:
         formats = [fmt for fmt in kind.formats if rel in kind.templates_for(fmt)]
         if not formats:
