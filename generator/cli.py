@@ -221,7 +221,7 @@ def check(cases: tuple[str, ...], strict: bool, workspace: Path, today: date) ->
     result = load_cases(ws, paths, today)
     result.errors[:0] = [CaseError([problem]) for problem in not_cases]
     _print_warnings(f"warning: {w}" for w in result.warnings)
-    notes = [note for cf in result.cases for note in coach(cf, today)]
+    notes = [note for cf in result.cases for note in coach(cf, today, ws.config.coach)]
     for note in notes:
         say(f"coach: {note}", fg="cyan", err=True)
     for error in result.errors:
