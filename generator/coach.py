@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from .case import CaseFile
 from .commitments import standings
@@ -256,13 +256,22 @@ def _broken_without_apology(cf: CaseFile) -> Iterator[Problem]:
         if cf.case.agreement
         else set()
     )
-    for k, meeting in enumerate(held):
-        for j, update in enumerate(meeting.commitments):
-            if update.commitment not in ours or update.status != "broken":
-                continue
-            later = held[k:]
-            if any(_owns(text) for m in later for text in _record(m)):
-                continue
+    broken = [
+        (k, j)
+        for k, meeting in enumerate(held)
+        for j, u in enumerate(meeting.commitments)
+        if u.commitment in ours and u.status == "broken"
+    ]
+    if not broken:
+        return
+    # Whether that meeting or a later one owns up, worked out once a meeting
+    # from the end: looking forward from each broken promise was quadratic.
+    owned_from = [False] * (len(held) + 1)
+    for k in range(len(held) - 1, -1, -1):
+        owned_from[k] = owned_from[k + 1] or any(_owns(text) for text in _record(held[k]))
+    for k, j in broken:
+        meeting, update = held[k], held[k].commitments[j]
+        if not owned_from[k]:
             yield cf.problem(
                 ("meetings", index[id(meeting)], "commitments", j, "status"),
                 f'"{update.commitment}" of ours was broken on {meeting.date.isoformat()} '
@@ -282,12 +291,12 @@ def _record(meeting: Meeting) -> Iterator[str]:
 
 
 def _owns(text: str) -> bool:
-    found = words(text)
-    return any(_contains(found, phrase) for phrase in _OWNING)
+    return bool(_OWNING_INDEX.find(words(text)))
 
 
 # -- tone ---------------------------------------------------------------------------
 
+T = TypeVar("T")
 TONE_FILE = Path(__file__).with_name("tone.toml")
 _WORD_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 _KINDS = {
@@ -316,9 +325,31 @@ def words(text: str) -> tuple[str, ...]:
     return tuple(_WORD_RE.findall(text.casefold().replace("\u2019", "'")))
 
 
-def _contains(found: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
-    n = len(phrase)
-    return n > 0 and any(found[i : i + n] == phrase for i in range(len(found) - n + 1))
+class _Index(Generic[T]):
+    """Word sequences to find in texts, looked up by their first word.
+
+    One pass over a text's words finds every listed sequence in it, so the
+    cost of a case is its words, not its words times the list: a case with
+    a thousand meetings is read in a few milliseconds.
+    """
+
+    def __init__(self, items: Iterable[tuple[tuple[str, ...], T]]) -> None:
+        self._by_first: dict[str, list[tuple[tuple[str, ...], T]]] = {}
+        for seq, item in items:
+            if seq:
+                self._by_first.setdefault(seq[0], []).append((seq, item))
+
+    def find(self, found: tuple[str, ...]) -> list[T]:
+        """The items whose words occur in ``found``, each once, in the list's order."""
+        hits: dict[int, T] = {}
+        for i, word in enumerate(found):
+            for seq, item in self._by_first.get(word, ()):
+                if found[i : i + len(seq)] == seq:
+                    hits.setdefault(id(item), item)
+        return list(hits.values())
+
+
+_OWNING_INDEX: _Index[tuple[str, ...]] = _Index((seq, seq) for seq in _OWNING)
 
 
 @functools.cache
@@ -368,11 +399,11 @@ def _client_texts(cf: CaseFile) -> Iterator[tuple[Path_, str]]:
 
 def _tone(cf: CaseFile, listed: Iterable[Phrase]) -> Iterator[Problem]:
     listed = tuple(listed)
+    order = {id(p): n for n, p in enumerate(listed)}
+    index = _Index((p.words, p) for p in listed)
     for path, text in _client_texts(cf):
-        found = words(text)
-        for phrase in listed:
-            if _contains(found, phrase.words):
-                yield cf.problem(
-                    path,
-                    f'"{phrase.text}" reads as {_KINDS[phrase.kind]}: {phrase.suggest}',
-                )
+        for phrase in sorted(index.find(words(text)), key=lambda p: order[id(p)]):
+            yield cf.problem(
+                path,
+                f'"{phrase.text}" reads as {_KINDS[phrase.kind]}: {phrase.suggest}',
+            )

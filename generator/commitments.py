@@ -124,14 +124,29 @@ def overdue_first(items: list[Standing]) -> list[Standing]:
     )
 
 
-def updates_at(case: Case, day: date, today: date) -> list[tuple[Standing, Update]]:
-    """The updates recorded at the meeting of ``day``, each with its commitment."""
-    out = []
-    for standing in standings(case, today, until=day):
+def updates_by_meeting(case: Case, today: date) -> dict[date, list[tuple[Standing, Update]]]:
+    """Every held meeting's updates, each with its commitment, from one walk of the log.
+
+    An update's ``before`` is the status it replaced, so what a meeting
+    changed does not depend on the meetings after it: a recap asks for its
+    own day's and says what was true that day.
+    """
+    out: dict[date, list[tuple[Standing, Update]]] = {}
+    for standing in standings(case, today):
         for update in standing.history:
-            if update.date == day:
-                out.append((standing, update))
+            out.setdefault(update.date, []).append((standing, update))
     return out
+
+
+def updates_at(case: Case, day: date, today: date) -> list[tuple[Standing, Update]]:
+    """The updates recorded at the meeting of ``day``, each with its commitment.
+
+    In the agreement's order of the commitments. A meeting without updates
+    answers at once.
+    """
+    if case.agreement is None or not any(m.commitments for m in case.meetings if m.date == day):
+        return []
+    return updates_by_meeting(case, today).get(day, [])
 
 
 @dataclass(frozen=True)
@@ -197,3 +212,38 @@ def counts_view(c: Counts) -> dict[str, Any]:
         "renegotiated": c.counts["renegotiated"],
         "overdue": c.overdue,
     }
+
+
+def recap_groups(
+    updates: list[tuple[Standing, Update]], text: Callable[[str], str] = str
+) -> dict[str, list[dict[str, Any]]]:
+    """One meeting's updates as its recap tells them: kept, moved, renegotiated, confirmed.
+
+    ``moved`` is any other status than before; ``confirmed`` is a status
+    restated unchanged.
+    """
+    groups: dict[str, list[dict[str, Any]]] = {
+        "kept": [],
+        "moved": [],
+        "renegotiated": [],
+        "confirmed": [],
+    }
+    for standing, update in updates:
+        c = standing.commitment
+        if update.status in ("kept", "renegotiated"):
+            group = update.status
+        else:
+            group = "moved" if update.changed else "confirmed"
+        groups[group].append(
+            {
+                "text": text(c.text),
+                "party": c.party,
+                "owner": text(c.owner) if c.owner else None,
+                "due": c.due,
+                "before": COMMITMENT_LABELS[update.before],
+                "label": COMMITMENT_LABELS[update.status],
+                "status": update.status,
+                "note": text(update.note) if update.note else None,
+            }
+        )
+    return groups

@@ -18,7 +18,16 @@ from markupsafe import Markup
 from pydantic import BaseModel
 
 from .case import CaseFile
-from .commitments import PARTIES, count, counts_view, overdue_first, standing_view, standings
+from .commitments import (
+    PARTIES,
+    count,
+    counts_view,
+    overdue_first,
+    recap_groups,
+    standing_view,
+    standings,
+    updates_by_meeting,
+)
 from .constants import Audience
 from .documents import signature_fields
 from .history import as_view, compute
@@ -240,6 +249,8 @@ def _commitments_view(
         "due_before": horizon,
         "attention": [views[s.index] for s in attention],
         "amendments": _amendments_view(case, text),
+        # What each held meeting recorded, as its recap tells it.
+        "at_meeting": _at_meeting(case, today, text),
     }
 
 
@@ -256,3 +267,9 @@ def _amendments_view(case: Case, text: Any) -> list[dict[str, Any]]:
         }
         for a in sorted(case.agreement.amendments, key=lambda a: a.date)
     ]
+
+
+def _at_meeting(case: Case, today: date, text: Any) -> dict[date, dict[str, list[dict[str, Any]]]]:
+    """Every held meeting's commitment updates, grouped as its recap says them."""
+    by_day = updates_by_meeting(case, today)
+    return {m.date: recap_groups(by_day.get(m.date, []), text) for m in held_meetings(case)}

@@ -45,7 +45,6 @@ from email.utils import format_datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from ..commitments import COMMITMENT_LABELS, updates_at
 from ..documents import Document
 from ..errors import CaseError, HeaderError
 from ..headers import (
@@ -139,40 +138,6 @@ def milestone_standing(case: Case, meeting: Meeting) -> list[dict[str, Any]]:
         }
         for m in case.plan.milestones
     ]
-
-
-def commitments_at(case: Case, meeting: Meeting) -> dict[str, list[dict[str, Any]]]:
-    """What the meeting recorded on the agreement's commitments, by what happened.
-
-    ``kept``, ``renegotiated``, ``moved`` (another status than before) and
-    ``confirmed`` (restated unchanged). Counted up to the meeting's date,
-    like :func:`milestone_standing`, so a recap does not change later.
-    """
-    groups: dict[str, list[dict[str, Any]]] = {
-        "kept": [],
-        "moved": [],
-        "renegotiated": [],
-        "confirmed": [],
-    }
-    for standing, update in updates_at(case, meeting.date, meeting.date):
-        c = standing.commitment
-        if update.status in ("kept", "renegotiated"):
-            group = update.status
-        else:
-            group = "moved" if update.changed else "confirmed"
-        groups[group].append(
-            {
-                "text": c.text,
-                "party": c.party,
-                "owner": c.owner,
-                "due": c.due,
-                "before": COMMITMENT_LABELS[update.before],
-                "label": COMMITMENT_LABELS[update.status],
-                "status": update.status,
-                "note": update.note,
-            }
-        )
-    return groups
 
 
 def tidy_text(text: str) -> str:
@@ -307,7 +272,9 @@ def _context(
         "meeting": meeting_view,
         "greeting": join_names([p.name for p in to]),
         "standing": milestone_standing(case, meeting),
-        "follow_through": commitments_at(case, meeting),
+        # Computed once for the case's view, not once a recap: a case has
+        # hundreds of recaps, and each walk of the log is the whole log.
+        "follow_through": view["commitments"]["at_meeting"][meeting.date],
         "following": {
             "date": following[0],
             "time": following[1],
