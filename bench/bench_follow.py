@@ -20,6 +20,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -73,7 +74,7 @@ def make_case(meetings: int, updates: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def timed(fn, runs: int) -> float:
+def timed(fn: Callable[[], None], runs: int) -> float:
     times = []
     for _ in range(runs):
         started = time.perf_counter()
@@ -92,24 +93,28 @@ def main() -> None:
     for n in (int(x) for x in args.meetings.split(",")):
         for updates in (False, True):
             with tempfile.TemporaryDirectory() as tmp:
-                ws = Path(tmp)
-                (ws / "content").mkdir()
-                path = ws / "content" / "big.yaml"
-                path.write_text(make_case(n, updates), encoding="utf-8")
-
-                def check() -> None:
-                    coach(load_case(path, today=TODAY), TODAY)
-
-                counter = iter(range(10_000))
-
-                def full() -> None:
-                    out = ws / f"out-{next(counter)}"
-                    assert build(ws, today=TODAY, formats=("md", "eml"), out=out, jobs=1).ok
-
+                check, full = _runs(Path(tmp), make_case(n, updates))
                 print(
                     f"{n} | {3 * n if updates else 0} | {timed(check, args.runs):.2f} | "
                     f"{timed(full, args.runs):.2f}"
                 )
+
+
+def _runs(ws: Path, text: str) -> tuple[Callable[[], None], Callable[[], None]]:
+    """The two things timed on one workspace: checking the case, and building it afresh."""
+    (ws / "content").mkdir()
+    path = ws / "content" / "big.yaml"
+    path.write_text(text, encoding="utf-8")
+    counter = iter(range(10_000))
+
+    def check() -> None:
+        coach(load_case(path, today=TODAY), TODAY)
+
+    def full() -> None:
+        out = ws / f"out-{next(counter)}"
+        assert build(ws, today=TODAY, formats=("md", "eml"), out=out, jobs=1).ok
+
+    return check, full
 
 
 if __name__ == "__main__":
