@@ -41,6 +41,7 @@ from .kinds import KINDS, Registry
 from .model import redact
 from .output import BuildLock, Staging, shown, sweep_temps
 from .progress import rollup
+from .published import Ledger
 from .reader import read_case_bytes
 from .render import get_renderer
 from .schedule import next_meeting
@@ -224,6 +225,7 @@ def _build_one(task: _Task) -> _Result:
     job, workspace, ctx, fingerprints = _worker
     result = _Result(task.rel)
     ctx.warnings = []
+    ctx.ledger = Ledger.from_json(task.previous.calendar if task.previous else None)
     try:
         data = read_case_bytes(task.path, task.display)  # bounded: a huge file is refused
         casefile = workspace.load(task.path, job.today, raw=data)
@@ -300,6 +302,7 @@ def _build_one(task: _Task) -> _Result:
         formats=list(job.formats),
         outputs=outputs,
         summary=index_summary(casefile, job.today),
+        calendar=ctx.ledger.to_json(),
     )
     return result
 

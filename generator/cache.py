@@ -136,6 +136,8 @@ class CaseEntry:
     formats: list[str]
     outputs: dict[str, dict[str, str]]  # relpath -> {"kind", "fmt", "key"}
     summary: dict[str, Any] = field(default_factory=dict)
+    #: What each calendar event was last written as (published.Ledger's JSON).
+    calendar: dict[str, list[Any]] = field(default_factory=dict)
 
 
 @dataclass

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from .errors import CaseError, Problem
 from .model import SLUG_RE, Case, Meeting, _unwrap
 from .reader import Path_, _line_for, decode_case, format_path, parse_yaml, read_text
+from .schedule import checkins_between
 
 # -- "did you mean", for an unknown key ----------------------------------------
 
@@ -337,6 +338,7 @@ def _cross_check(cf: CaseFile) -> Iterator[Problem]:
                     _unknown_ref("milestone", progress.milestone, milestones),
                 )
     yield from _check_commitments(cf)
+    yield from _check_changes(cf)
     checkins = plan.checkins
     if checkins and checkins.until and checkins.until < checkins.starts:
         yield cf.problem(
@@ -402,6 +404,61 @@ def _check_commitments(cf: CaseFile) -> Iterator[Problem]:
                     ("agreement", "amendments", i, "commitments", j),
                     _unknown_ref("commitment", ref, ids),
                 )
+
+
+def _check_changes(cf: CaseFile) -> Iterator[Problem]:
+    """``replaces`` and ``cancelled``: a move names one real check-in, a cancellation has no notes.
+
+    Each check-in has one event in the client's calendar; a move that names
+    a date the series does not have, or a second move of the same
+    check-in, would leave the client's calendar and ours disagreeing about
+    which one is real.
+    """
+    case = cf.case
+    checkins = case.plan.checkins
+    listed = {m.date: m for m in case.meetings}
+    moved: dict[date, int] = {}
+    for i, meeting in enumerate(case.meetings):
+        if meeting.cancelled and meeting.held:
+            yield cf.problem(
+                ("meetings", i, "cancelled"),
+                f"the meeting on {meeting.date} is cancelled but has notes (summary, heard, "
+                "decisions, actions, progress or commitment updates): a cancelled meeting is "
+                "never held; drop "
+                "`cancelled` or the notes",
+            )
+        day = meeting.replaces
+        if day is None:
+            continue
+        path: Path_ = ("meetings", i, "replaces")
+        if checkins is None:
+            yield cf.problem(path, "there are no check-ins to move: add plan.checkins")
+        elif day == meeting.date:
+            yield cf.problem(
+                path, f"the meeting replaces its own date ({day}); to change its time, set `time`"
+            )
+        elif not checkins_between(checkins, day, day):
+            near = checkins_between(checkins, day - timedelta(days=31), day + timedelta(days=31))
+            hint = (
+                f": did you mean {min(near, key=lambda d: abs(d - day))}?"
+                if near
+                else " (the check-ins generate no date near it)"
+            )
+            yield cf.problem(path, f"{day} is not a date the check-ins fall on{hint}")
+        elif day in moved:
+            yield cf.problem(
+                path,
+                f"the check-in on {day} is already moved by meetings[{moved[day]}]: "
+                "a check-in can move only once",
+            )
+        elif day in listed and not listed[day].cancelled:
+            yield cf.problem(
+                path,
+                f"the check-in on {day} is listed as a meeting of its own; mark that one "
+                "`cancelled: true` or remove it",
+            )
+        else:
+            moved[day] = i
 
 
 def _unknown_ref(kind: str, value: str, known: set[str]) -> str:

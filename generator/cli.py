@@ -200,8 +200,16 @@ def main() -> None:
 @main.command()
 @click.argument("cases", nargs=-1, metavar="[CASE]...")
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings and coaching notes too.")
+@click.option(
+    "--signed",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="A signed agreement PDF: note where the case has moved away from what was signed.",
+)
 @workspace_options
-def check(cases: tuple[str, ...], strict: bool, workspace: Path, today: date) -> None:
+def check(
+    cases: tuple[str, ...], strict: bool, signed: Path | None, workspace: Path, today: date
+) -> None:
     """Validate case files (all of content/ by default); write nothing.
 
     Prints every error with its file, line and field, warnings that do not
@@ -222,6 +230,12 @@ def check(cases: tuple[str, ...], strict: bool, workspace: Path, today: date) ->
     result.errors[:0] = [CaseError([problem]) for problem in not_cases]
     _print_warnings(f"warning: {w}" for w in result.warnings)
     notes = [note for cf in result.cases for note in coach(cf, today, ws.config.coach)]
+    if signed is not None:
+        from .coach import signed_copy_notes
+
+        if len(result.cases) != 1:
+            raise click.ClickException("--signed compares one case: name it")
+        notes += signed_copy_notes(result.cases[0], signed, today)
     for note in notes:
         say(f"coach: {note}", fg="cyan", err=True)
     for error in result.errors:
@@ -495,21 +509,56 @@ def recap(case: str, meeting: date | None, formats: tuple[str, ...], **options: 
     default=None,
     help="Encrypt the key with the passphrase in this environment variable.",
 )
-def keygen(name: str, out: Path, email: str | None, passphrase_env: str | None) -> None:
-    """Make a self-signed certificate and key for NAME, to try signing out.
+@click.option(
+    "--ca", is_flag=True, help="Make a certificate authority for your team, not a signer's key."
+)
+@click.option(
+    "--issuer",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Issue the signer's certificate from this CA (a .p12 made with --ca).",
+)
+@click.option(
+    "--issuer-passphrase-env",
+    metavar="VAR",
+    default=None,
+    help="The environment variable holding the CA key's passphrase.",
+)
+def keygen(
+    name: str,
+    out: Path,
+    email: str | None,
+    passphrase_env: str | None,
+    ca: bool,
+    issuer: Path | None,
+    issuer_passphrase_env: str | None,
+) -> None:
+    """Make a certificate and key for NAME: self-signed, a team CA, or issued by one.
 
-    Real signatures should use your organisation's certificate; a
-    self-signed one proves the document is unchanged, and that it was signed
-    with this key, but not who holds the key. Hand KEY.crt to the other
-    party: `mend verify --trust KEY.crt` then reports the signature as trusted.
+    A self-signed certificate proves the document is unchanged since this key
+    signed it, not who holds the key: hand KEY.crt to the other party, and
+    `mend verify --trust KEY.crt` reports the signature as trusted. With
+    --ca, NAME is your team's certificate authority; each person's key made
+    with --issuer CA.p12 then chains to it, so a client trusts one CA
+    certificate instead of each person's.
     """
+    from .errors import MendError
     from .signing import certificate_path
     from .signing import keygen as make_key
 
-    make_key(name, out, passphrase=_passphrase(passphrase_env), email=email)
-    say(
-        f"wrote {out} (private key and certificate) and {certificate_path(out)} (certificate to share)"
+    if ca and issuer is not None:
+        raise MendError("give either --ca or --issuer, not both")
+    make_key(
+        name,
+        out,
+        passphrase=_passphrase(passphrase_env),
+        email=email,
+        ca=ca,
+        issuer=issuer,
+        issuer_passphrase=_passphrase(issuer_passphrase_env),
     )
+    what = "certificate authority" if ca else "private key and certificate"
+    say(f"wrote {out} ({what}) and {certificate_path(out)} (certificate to share)")
 
 
 def _passphrase(var: str | None) -> bytes | None:
@@ -521,6 +570,59 @@ def _passphrase(var: str | None) -> bytes | None:
     if value is None:
         raise MendError(f"environment variable {var} is not set (it should hold the passphrase)")
     return value.encode("utf-8")
+
+
+def _tsa_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--tsa`` (repeatable) and ``--workspace`` for its defaults in mend.toml."""
+    func = workspace_option(func)
+    func = click.option(
+        "--tsa",
+        "tsas",
+        metavar="URL",
+        multiple=True,
+        help="An RFC 3161 time-stamp authority; repeatable, tried in order "
+        "(default: [signing] tsa in mend.toml).",
+    )(func)
+    return func
+
+
+def _validation_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Files of validation data for --ltv and `mend timestamp`."""
+    existing = click.Path(exists=True, dir_okay=False, path_type=Path)
+    func = click.option(
+        "--fetch",
+        is_flag=True,
+        help="Let pyHanko fetch missing CRLs and OCSP answers from the URLs in the certificates.",
+    )(func)
+    func = click.option(
+        "--ocsp", "ocsps", type=existing, multiple=True, help="An OCSP response (DER) to embed."
+    )(func)
+    func = click.option(
+        "--crl", "crls", type=existing, multiple=True, help="A CRL (DER or PEM) to embed."
+    )(func)
+    func = click.option(
+        "--cert",
+        "certs",
+        type=existing,
+        multiple=True,
+        help="A CA certificate of the signer's or the TSA's chain to embed; repeatable.",
+    )(func)
+    return func
+
+
+def _timestamper(tsas: tuple[str, ...], workspace: Path, required: bool) -> Any:
+    """The first TSA that answers, from --tsa or mend.toml; None when none is asked for."""
+    from .config import load_config
+    from .tsa import choose_timestamper
+
+    config = load_config(workspace) if workspace.is_dir() else None
+    urls = list(tsas) or (list(config.signing.tsa) if config else [])
+    if not urls and not required:
+        return None
+    timeout = config.signing.tsa_timeout if config else 10.0
+    url, timestamper = choose_timestamper(urls, timeout)
+    say(f"time-stamp authority: {url}", err=True)
+    return timestamper
 
 
 @main.command()
@@ -551,6 +653,21 @@ def _passphrase(var: str | None) -> bytes | None:
     help="Where to write the signed PDF (default: PDF with -signed before the suffix).",
 )
 @click.option("--in-place", is_flag=True, help="Replace PDF with the signed file.")
+@click.option(
+    "--certify",
+    is_flag=True,
+    help="Certify the document (first signature only): later revisions may only fill in and sign.",
+)
+@click.option(
+    "--ltv", is_flag=True, help="Embed validation data for long-term validation (PAdES B-LT)."
+)
+@click.option(
+    "--archive",
+    is_flag=True,
+    help="Add a document time-stamp over it all (PAdES B-LTA); implies --ltv, needs a TSA.",
+)
+@_validation_options
+@_tsa_options
 def sign(
     pdf: Path,
     key: Path,
@@ -558,20 +675,81 @@ def sign(
     field: str | None,
     out: Path | None,
     in_place: bool,
+    certify: bool,
+    ltv: bool,
+    archive: bool,
+    certs: tuple[Path, ...],
+    crls: tuple[Path, ...],
+    ocsps: tuple[Path, ...],
+    fetch: bool,
+    tsas: tuple[str, ...],
+    workspace: Path,
 ) -> None:
     """Sign one signatory's field of an agreement PDF.
 
     The signature is added as an incremental update, so a signature made
-    earlier stays valid and the other party can sign after you.
+    earlier stays valid and the other party can sign after you. With a
+    time-stamp authority (--tsa, or [signing] tsa in mend.toml) the signature
+    carries a trusted time (PAdES B-T); if no TSA answers, nothing is signed.
     """
     from .errors import MendError
-    from .signing import sign_pdf
+    from .signing import ValidationMaterial, sign_pdf
 
     if in_place and out is not None:
         raise MendError("give either --out or --in-place, not both")
+    ltv = ltv or archive
+    material = ValidationMaterial(certs=certs, crls=crls, ocsps=ocsps, fetch=fetch) if ltv else None
     target = pdf if in_place else out or pdf.with_name(f"{pdf.stem}-signed{pdf.suffix}")
-    signed = sign_pdf(pdf, key, passphrase=_passphrase(passphrase_env), field=field, out=target)
+    passphrase = _passphrase(passphrase_env)
+    timestamper = _timestamper(tsas, workspace, required=archive)
+    signed = sign_pdf(
+        pdf,
+        key,
+        passphrase=passphrase,
+        field=field,
+        out=target,
+        timestamper=timestamper,
+        certify=certify,
+        ltv=material,
+        archive=archive,
+    )
     say(f"signed {signed} -> {target}")
+
+
+@main.command()
+@click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the result (default: replace PDF).",
+)
+@_validation_options
+@_tsa_options
+def timestamp(
+    pdf: Path,
+    out: Path | None,
+    certs: tuple[Path, ...],
+    crls: tuple[Path, ...],
+    ocsps: tuple[Path, ...],
+    fetch: bool,
+    tsas: tuple[str, ...],
+    workspace: Path,
+) -> None:
+    """Renew the archival time-stamp of a signed PDF (PAdES B-LTA).
+
+    Embeds the validation data of the last time-stamp and adds a new
+    document time-stamp over the whole file: run it before the last
+    time-stamp's certificate expires, and the signatures stay checkable.
+    """
+    from .signing import ValidationMaterial, timestamp_pdf
+
+    timestamper = _timestamper(tsas, workspace, required=True)
+    material = ValidationMaterial(certs=certs, crls=crls, ocsps=ocsps, fetch=fetch)
+    target = out or pdf
+    timestamp_pdf(pdf, timestamper, out=target, material=material)
+    say(f"time-stamped {pdf} -> {target}")
 
 
 @main.command()
@@ -583,24 +761,72 @@ def sign(
     help="A certificate (PEM or DER) to trust; repeatable.",
 )
 @click.option("--require-signed", is_flag=True, help="Fail unless every signature field is signed.")
-def verify(pdf: Path, trust: tuple[Path, ...], require_signed: bool) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option(
+    "--case",
+    "case",
+    default=None,
+    help="Compare the agreement.json the PDF carries with this case's agreement today.",
+)
+@workspace_options
+def verify(
+    pdf: Path,
+    trust: tuple[Path, ...],
+    require_signed: bool,
+    as_json: bool,
+    case: str | None,
+    workspace: Path,
+    today: date,
+) -> None:
     """Check every signature in a PDF.
 
     Lists every signature field, signed or not; for each signature, the
-    signer, the time, whether the signed bytes are intact and whether it
-    covers the whole document. Exits 0 only when every signature present
-    holds (and, with --require-signed, every field is signed).
+    signer, the signing time and the time-stamp (and its authority), whether
+    the signed bytes are intact, what it covers and what changed after it,
+    the trust in its certificate and the PAdES level reached. Exits 0 only
+    when every signature present holds (and, with --require-signed, every
+    field is signed; with --case, the signed copy still matches the case or
+    an amendment records each change).
     """
+    import json
+
     from .signing import format_report, verify_pdf
 
     report = verify_pdf(pdf, trust=trust)
-    say(format_report(report, Path.cwd()))
+    comparison = _compare_with_case(pdf, case, workspace, today) if case else None
     unsigned = [f.name for f in report.fields if not f.signed]
+    if as_json:
+        data = report.as_data()
+        if comparison is not None:
+            data["case"] = {
+                "case": comparison.case,
+                "matches": comparison.matches,
+                "changes": [c.as_data() for c in comparison.changes],
+            }
+        say(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        say(format_report(report, Path.cwd()))
+        if comparison is not None:
+            from .record import format_comparison
+
+            for line in format_comparison(comparison):
+                say(line)
+    failed = not report.ok or (comparison is not None and bool(comparison.unrecorded))
     if require_signed and unsigned:
         say(f"not signed yet: {', '.join(unsigned)}", fg="red", err=True)
+        failed = True
+    if failed:
         sys.exit(1)
-    if not report.ok:
-        sys.exit(1)
+
+
+def _compare_with_case(pdf: Path, case: str, workspace: Path, today: date) -> Any:
+    """The comparison of a signed PDF's agreement.json with one case, loaded from the workspace."""
+    from .build import Workspace
+    from .record import compare_signed
+
+    ws = Workspace.open(workspace)
+    casefile = ws.load(ws.resolve_case(case), today)
+    return compare_signed(pdf, casefile, today)
 
 
 @main.command()
@@ -623,13 +849,15 @@ def verify(pdf: Path, trust: tuple[Path, ...], require_signed: bool) -> None:
     "--dry-run", is_flag=True, help="Show who each message would go to; connect to nothing."
 )
 def send(messages: tuple[Path, ...], workspace: Path, dry_run: bool) -> None:
-    """Send recap emails through the SMTP server set in mend.toml.
+    """Send recap and notice emails through the SMTP server set in mend.toml.
 
     The server is [smtp] host, port, security (starttls, ssl or none) and
     user; the password is read from the environment variable named by
     password_env. Each message goes to its To, Cc and Bcc addresses (the Bcc
     header itself is not transmitted). Prints the server's answer for each
-    recipient; exits 1 if any recipient or the connection failed.
+    recipient; exits 1 if any recipient or the connection failed. A message
+    goes out dated when it is sent, with a Message-ID that changes with its
+    content; the file stays as it was built.
     """
     from .config import load_config
     from .errors import SendError

@@ -407,3 +407,30 @@ def _tone(cf: CaseFile, listed: Iterable[Phrase]) -> Iterator[Problem]:
                 path,
                 f'"{phrase.text}" reads as {_KINDS[phrase.kind]}: {phrase.suggest}',
             )
+
+
+def signed_copy_notes(cf: CaseFile, signed: Path, today: date) -> list[Problem]:
+    """Where the case has moved away from a signed copy of its agreement.
+
+    A case file keeps no history, so only the signed PDF's ``agreement.json``
+    can show that a commitment was edited after signing; a change no
+    amendment records is a silent edit of what the client signed.
+    """
+    from .record import compare_signed
+
+    comparison = compare_signed(signed, cf, today)
+    notes = []
+    for change in comparison.changes:
+        advice = (
+            "recorded by an amendment: have the amended agreement signed"
+            if change.amendment
+            else "no amendment records it: a change to what was signed is an amendment, "
+            "agreed with the client, not a silent edit"
+        )
+        notes.append(
+            cf.problem(
+                ("agreement",),
+                f"since {signed.name} was signed, {change.what}: {change.how}; {advice}",
+            )
+        )
+    return notes

@@ -30,6 +30,16 @@ class PdfSettings(_Section):
     page_size: Literal["A4", "Letter"] = "A4"
     #: PDF/A conformance for archiving: "pdf/a-2b" or "pdf/a-3b".
     variant: Literal["pdf/a-2b", "pdf/a-3b"] | None = None
+    #: The agreement is archival: PDF/A-3b, tagged, carrying agreement.json,
+    #: whatever ``variant`` says for the other documents.
+    archival: bool = True
+
+
+class SigningSettings(_Section):
+    #: RFC 3161 time-stamp authorities for `mend sign`, tried in order.
+    tsa: list[str] = Field(default_factory=list)
+    #: Seconds to wait for one time-stamp authority before trying the next.
+    tsa_timeout: float = Field(default=10, gt=0, le=300)
 
 
 class SmtpSettings(_Section):
@@ -62,6 +72,7 @@ class Config(_Section):
     pdf: PdfSettings = PdfSettings()
     smtp: SmtpSettings = SmtpSettings()
     coach: CoachSettings = CoachSettings()
+    signing: SigningSettings = SigningSettings()
 
 
 def load_config(workspace: Path) -> Config:

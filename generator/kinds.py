@@ -146,6 +146,12 @@ def _held_meeting_days(case: Case, today: date) -> list[date | None]:
     return [m.date for m in held_meetings(case)]
 
 
+def _notice_days(case: Case, today: date) -> list[date | None]:
+    from .schedule import notice_days
+
+    return list(notice_days(case))
+
+
 def _with_agreement(case: Case, today: date) -> list[date | None]:
     return [None] if case.agreement is not None else []
 
@@ -215,6 +221,17 @@ RECAP = Kind(
     none_reason="no held meeting matches",
     templates=default_templates("recap", ("eml",)),
 )
+NOTICE = Kind(
+    name="notice",
+    audience="client",
+    formats=("eml",),
+    stem="notice-{date}",
+    occurs=_notice_days,
+    uses_today=False,
+    label="the notice of a moved or cancelled meeting",
+    none_reason="no moved or cancelled meeting that a recap invited to",
+    templates=default_templates("notice", ("eml",)),
+)
 AGREEMENT = Kind(
     name="agreement",
     audience="client",
@@ -246,4 +263,4 @@ CALENDAR = Kind(
 )
 
 #: The kinds a build makes, in the order it makes them.
-KINDS = Registry([BRIEF, AGENDA, PLAN, RECAP, AGREEMENT, CALENDAR])
+KINDS = Registry([BRIEF, AGENDA, PLAN, RECAP, NOTICE, AGREEMENT, CALENDAR])

@@ -295,6 +295,10 @@ class Meeting(_Model):
     date: Day
     time: Clock | None = None
     kind: MeetingKind = "check-in"
+    #: The check-in this meeting moves: that date leaves the series, this one takes its place.
+    replaces: Day | None = None
+    #: The meeting (or check-in) will not take place: no agenda, and it leaves the calendar.
+    cancelled: bool = False
     attendees: List[Name] = Field(default_factory=list)
     summary: Markdown | None = None
     heard: List[Text] = Field(default_factory=list)

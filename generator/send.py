@@ -1,9 +1,12 @@
-"""Sending recap emails over SMTP, recipient by recipient.
+"""Sending recap and notice emails over SMTP, recipient by recipient.
 
 What goes out is the file mend wrote, byte for byte, less two header
 fields: ``Bcc`` (its addresses are recipients, but the header must not
 travel) and ``X-Unsent`` (which only tells Outlook to open the file as a
-draft). The SMTP conversation is driven one command at a time (``MAIL``,
+draft), and with two fields restamped (:func:`stamped`): ``Date`` is the
+time of sending, and ``Message-ID`` takes a digest of the content, so a
+corrected message is a new message to a mailbox that already has the old
+one, while the file on disk stays as it was built. The SMTP conversation is driven one command at a time (``MAIL``,
 one ``RCPT`` per recipient, ``DATA``) rather than through
 :meth:`smtplib.SMTP.sendmail`, because a server may accept some recipients
 and refuse others, and the user must see the server's answer for each.
@@ -11,13 +14,16 @@ and refuse others, and the user must see the server's answer for each.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import smtplib
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.message import EmailMessage
+from email.utils import format_datetime
 from pathlib import Path
 
 from .config import SmtpSettings
@@ -56,7 +62,7 @@ class Outgoing:
         return not header.isascii() or not all(a.isascii() for a in [self.sender, *self.recipients])
 
 
-def read_message(path: Path) -> Outgoing:
+def read_message(path: Path, now: datetime | None = None) -> Outgoing:
     """Read and check one .eml file: one sender, a recipient, and no doubt about either.
 
     The recipients are exactly the addresses of To, Cc and Bcc as the email
@@ -70,7 +76,7 @@ def read_message(path: Path) -> Outgoing:
         raw = path.read_bytes()
     except OSError as exc:
         raise SendError(f"{path}: cannot read: {exc.strerror}") from None
-    data = transmitted(raw)
+    data = stamped(transmitted(raw), now or datetime.now(UTC).astimezone())
     # The whole header section, Bcc included, read as text: RFC 6532 allows
     # UTF-8 there, which BytesParser would leave undecoded.
     head = re.sub(rb"\r?\n", b"\r\n", raw).partition(b"\r\n\r\n")[0]
@@ -118,6 +124,58 @@ def transmitted(raw: bytes) -> bytes:
         if not dropping:
             kept.append(line)
     return b"\r\n".join(kept) + sep + body
+
+
+def _fields(head: bytes) -> list[list[bytes]]:
+    """A header section's fields, each as its lines (a folded field has several)."""
+    fields: list[list[bytes]] = []
+    for line in head.split(b"\r\n"):
+        if line[:1] in (b" ", b"\t") and fields:
+            fields[-1].append(line)
+        else:
+            fields.append([line])
+    return fields
+
+
+def _name(field: list[bytes]) -> bytes:
+    return field[0].split(b":", 1)[0].strip().lower()
+
+
+def stamped(data: bytes, now: datetime) -> bytes:
+    """``data`` with ``Date`` set to ``now`` and a ``Message-ID`` that follows the content.
+
+    A message is built once and may be sent days later: a ``Date`` from the
+    build would sort it among old mail. The ``Message-ID`` keeps the left
+    and right parts mend wrote and adds a digest of everything else in the
+    message, so sending the same file again repeats its Message-ID (a
+    mailbox that has it may show it once), and sending a corrected file
+    gives a new one that Gmail will not drop as a duplicate. A field
+    missing from a hand-made file is added.
+    """
+    head, sep, body = data.partition(b"\r\n\r\n")
+    fields = _fields(head)
+    kept = [f for f in fields if _name(f) not in (b"date", b"message-id")]
+    content = b"\r\n".join(line for f in kept for line in f) + sep + body
+    digest = hashlib.sha256(content).hexdigest()[:16]
+    old = next((f for f in fields if _name(f) == b"message-id"), None)
+    match = re.search(rb"<([^<>@\s]+)@([^<>@\s]+)>", b"".join(old)) if old else None
+    left, right = (match[1], match[2]) if match else (b"mend", b"mend.invalid")
+    date = [f"Date: {format_datetime(now)}".encode("ascii")]
+    message_id = [b"Message-ID: <" + left + b"." + digest.encode("ascii") + b"@" + right + b">"]
+    out: list[list[bytes]] = []
+    for field in fields:
+        name = _name(field)
+        if name == b"date":
+            out.append(date)
+            date = []
+        elif name == b"message-id":
+            out.append(message_id)
+            message_id = []
+        else:
+            out.append(field)
+    at = next((i for i, f in enumerate(out) if _name(f) == b"mime-version"), len(out))
+    out[at:at] = [f for f in (date, message_id) if f]
+    return b"\r\n".join(line for f in out for line in f) + sep + body
 
 
 def password(settings: SmtpSettings) -> str | None:
@@ -175,13 +233,16 @@ def connect(settings: SmtpSettings) -> smtplib.SMTP:
     return server
 
 
-def send(paths: Sequence[Path], settings: SmtpSettings) -> list[Delivery]:
+def send(
+    paths: Sequence[Path], settings: SmtpSettings, now: datetime | None = None
+) -> list[Delivery]:
     """Send each message; return one Delivery per recipient, failures included.
 
     Every file is read and checked before connecting, and a failure to
-    connect or log in raises SendError: then nothing was sent.
+    connect or log in raises SendError: then nothing was sent. ``now`` is
+    the ``Date`` the messages go out with (default: the clock).
     """
-    outgoing = [read_message(path) for path in paths]
+    outgoing = [read_message(path, now) for path in paths]
     server = connect(settings)
     results: list[Delivery] = []
     try:

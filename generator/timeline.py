@@ -26,7 +26,7 @@ from .commitments import COMMITMENT_LABELS, Standing, standings
 from .model import Case
 from .progress import STATUS_LABELS, current_statuses, is_overdue
 from .render import long_date
-from .schedule import checkins_between
+from .schedule import checkins_between, removed_checkins
 
 WIDTH = 720
 MARGIN = 16
@@ -285,7 +285,10 @@ def timeline_svg(case: Case, today: date) -> str:
             f"{escape(text)}</text>"
         )
     out.append("</g>")
-    checkins = checkins_between(case.plan.checkins, start, end)
+    # Moved and cancelled check-ins are off the series (the moved meeting is
+    # a meeting of the log like any other).
+    removed = removed_checkins(case)
+    checkins = [d for d in checkins_between(case.plan.checkins, start, end) if d not in removed]
     if checkins:
         out.append('<g class="checkins">')
         for day in checkins:

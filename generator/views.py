@@ -47,6 +47,7 @@ from .model import (
 from .progress import STATUS_LABELS, current_statuses, is_overdue
 from .render import escape_markdown, sanitize_markdown
 from .schedule import (
+    changes,
     following_meeting,
     held_meetings,
     meetings_by_date,
@@ -199,6 +200,7 @@ def build_view(
         "status_labels": STATUS_LABELS,
         "next": next_view,
         "upcoming": upcoming_checkins(case, today),
+        "rescheduled": [vars(c) for c in changes(case, today)],
         "meetings": [by_date[m.date] for m in meetings_by_date(case)],
         "held": held,
         "held_newest_first": list(reversed(held)),

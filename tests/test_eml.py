@@ -297,7 +297,11 @@ def test_invitation_to_the_next_check_in(tmp_path):
     (event,) = cal.walk("VEVENT")
     assert event.decoded("dtstart") == datetime(2026, 11, 26, 14, 0, tzinfo=DUBLIN)
     assert event.decoded("dtend") == datetime(2026, 11, 26, 14, 45, tzinfo=DUBLIN)
-    assert event["UID"] == "checkin-2026-11-26-harbour@mend.invalid"
+    # The occurrence of the series in checkins.ics, not an event of its own:
+    # a client who imports the calendar and accepts this has it once.
+    assert event["UID"] == "checkins-harbour@mend.invalid"
+    assert event.decoded("recurrence-id") == datetime(2026, 11, 26, 14, 0, tzinfo=DUBLIN)
+    assert event["SEQUENCE"] == 0
     assert event["ORGANIZER"] == "mailto:ciara@north.example"
     assert event["ORGANIZER"].params["CN"] == "Ciara Walsh"
     attendees = {str(a): a.params for a in event["ATTENDEE"]}

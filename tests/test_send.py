@@ -128,11 +128,18 @@ def test_a_refused_recipient_fails_the_send_but_not_the_others(smtp, workspace):
     ((sender, rcpts, data),) = recorder.received
     assert sender == "ciara@north.example"
     assert rcpts == ["mo@harbour.example", "ana@north.example"]
-    # The file's bytes, less the X-Unsent line that only tells Outlook it is a draft.
+    # The file's bytes, less the X-Unsent line that only tells Outlook it is a
+    # draft, with the Date of sending and a Message-ID that follows the content.
     original = eml_of(workspace).read_bytes()
-    assert data == original.replace(b"X-Unsent: 1\r\n", b"")
+    restamped = re.compile(rb"^(Date|Message-ID|X-Unsent):.*\r\n", re.MULTILINE)
+    assert restamped.sub(b"", data) == restamped.sub(b"", original)
     sent, kept = parse(data), parse(original)
-    assert sent["Message-ID"] == kept["Message-ID"] and sent["X-Unsent"] is None
+    assert sent["X-Unsent"] is None
+    left, right = kept["Message-ID"].strip("<>").split("@")
+    assert re.fullmatch(
+        rf"<{re.escape(left)}\.[0-9a-f]{{16}}@{re.escape(right)}>", sent["Message-ID"]
+    )
+    assert sent["Date"].datetime.year >= 2026 and sent["Date"] != kept["Date"]
     assert sent.get_body(("plain",)).get_content() == kept.get_body(("plain",)).get_content()
 
 

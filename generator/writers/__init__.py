@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from ..model import Case
     from ..render import Renderer
 
+from ..published import Ledger
+
 
 @dataclass
 class Source:
@@ -46,6 +48,9 @@ class BuildContext:
     renderer: Renderer
     today: date
     warnings: list[str] = field(default_factory=list)
+    #: The calendar events this case's earlier builds wrote (the manifest's),
+    #: updated as this build writes them.
+    ledger: Ledger = field(default_factory=Ledger)
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)

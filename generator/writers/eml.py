@@ -58,9 +58,9 @@ from ..headers import (
 from ..model import Case, Contact, Meeting, Member, Person
 from ..progress import STATUS_LABELS, current_statuses
 from ..render import short_date
-from ..schedule import following_meeting
+from ..schedule import changes, following_meeting
 from . import BuildContext, Source, template_context
-from .ics import invitation
+from .ics import changed_occurrence, invitation, occurrence
 
 #: When a meeting has no time of its own or of its check-ins, it is taken to
 #: have started at the end of a working day.
@@ -150,8 +150,8 @@ def build_message(doc: Document, source: Source, ctx: BuildContext) -> bytes | N
     """The recap of the meeting on ``doc.date``, or None when nobody could receive it."""
     case = source.case
     meeting = next(m for m in case.meetings if m.date == doc.date)
-    to, cc = recipients(case)
-    if not to:
+    people = _sendable(source, "recap")
+    if people is None:
         ctx.warn(
             str(
                 source.where.problem(
@@ -162,19 +162,38 @@ def build_message(doc: Document, source: Source, ctx: BuildContext) -> bytes | N
             )
         )
         return None
-    lead = case.lead
-    if not lead.email:
-        index = case.team.members.index(lead)
-        raise CaseError(
-            [
-                source.where.problem(
-                    ("team", "members", index),
-                    f"the team lead ({lead.name}) has no `email`; recaps are sent from "
-                    "the lead's address, so add one",
-                )
-            ]
-        )
+    to, cc = people
+    subject = f"Recap of our {meeting.kind} on {short_date(meeting.date)}: {case.title}"
+    end = meeting_end(case, meeting)
+    message_id = f"recap-{meeting.date.isoformat()}.{case.id}"
+    head = _head(source, to, cc, subject, end, message_id, "recap")
+    following = following_meeting(case, meeting.date)
+    context = _context(doc, source, meeting, to, following)
+    text = tidy_text(ctx.renderer.render(doc.spec.templates_for("eml")[0], context))
+    html = ctx.renderer.render(doc.spec.templates_for("eml")[1], {**context, "format": "html"})
 
+    invite = b""
+    if following is not None:
+        event = occurrence(case, following[0])
+        invite = invitation(case, event, ctx.ledger, ctx.today).to_ical()
+    return _assemble(head, text, html, invite, "REQUEST")
+
+
+def _head(
+    source: Source,
+    to: Sequence[Contact],
+    cc: Sequence[Member],
+    subject: str,
+    when: datetime,
+    message_id: str,
+    what: str,
+) -> str:
+    """The header section of a message from the lead to ``to``, copied to ``cc``, checked.
+
+    ``message_id`` is the left-hand side of the ``Message-ID``; ``what``
+    names the message in an error ("the recap's To header").
+    """
+    lead = source.case.lead
     people: dict[str, list[tuple[Person, tuple[str, str]]]] = {
         "From": [(lead, TEAM)],
         "To": [(p, CONTACTS) for p in to],
@@ -185,36 +204,54 @@ def build_message(doc: Document, source: Source, ctx: BuildContext) -> bytes | N
         for field, group in people.items()
         if group
     }
-    subject = f"Recap of our {meeting.kind} on {short_date(meeting.date)}: {case.title}"
-    end = meeting_end(case, meeting)
     head = "\r\n".join(
         [
             *(address_field(field, pairs) for field, pairs in written.items()),
             unstructured_field("Subject", subject),
-            f"Date: {format_datetime(end)}",
-            f"Message-ID: <recap-{meeting.date.isoformat()}.{case.id}@{_id_domain(lead)}>",
+            f"Date: {format_datetime(when)}",
+            f"Message-ID: <{message_id}@{_id_domain(lead)}>",
             "MIME-Version: 1.0",
             "X-Mailer: mend",
             f"{UNSENT_HEADER}: 1",
         ]
     )
-    _check_head(source, head, people, written, subject)
-    following = following_meeting(case, meeting.date)
-    context = _context(doc, source, meeting, to, following)
-    text = tidy_text(ctx.renderer.render(doc.spec.templates_for("eml")[0], context))
-    html = ctx.renderer.render(doc.spec.templates_for("eml")[1], {**context, "format": "html"})
+    _check_head(source, head, people, written, subject, what)
+    return head
 
-    invite = b""
-    if following is not None:
-        invite = invitation(case, following[0], following[1], stamp=end).to_ical()
-    body = _body(text, html, invite)
+
+def _assemble(head: str, text: str, html: str, invite: bytes, method: str) -> bytes:
+    body = _body(text, html, invite, method)
     _stable_boundaries(body, [head, text, html, invite])
     # The header section as headers.py wrote and checked it, then the MIME
     # tree, whose first lines are the top-level Content-Type and encoding.
     return head.encode("utf-8") + b"\r\n" + body.as_bytes(policy=BODY_POLICY)
 
 
-def _body(text: str, html: str, invite: bytes) -> Message:
+def _sendable(source: Source, what: str) -> tuple[list[Contact], list[Member]] | None:
+    """The recipients of a message from the lead; None (with a warning) when nobody could read it.
+
+    A lead without an email is an error: every message is sent from that address.
+    """
+    case = source.case
+    to, cc = recipients(case)
+    if not to:
+        return None
+    lead = case.lead
+    if not lead.email:
+        index = case.team.members.index(lead)
+        raise CaseError(
+            [
+                source.where.problem(
+                    ("team", "members", index),
+                    f"the team lead ({lead.name}) has no `email`; {what}s are sent from "
+                    "the lead's address, so add one",
+                )
+            ]
+        )
+    return to, cc
+
+
+def _body(text: str, html: str, invite: bytes, method: str = "REQUEST") -> Message:
     """The MIME tree of a recap: its parts are mend's own text, so it needs no parsing.
 
     Built with the email package's classic MIME classes, which write the
@@ -227,7 +264,7 @@ def _body(text: str, html: str, invite: bytes) -> Message:
     if not invite:
         return _part_of(alternative)
     calendar = _text_part(invite.decode("utf-8"), "calendar")
-    calendar.set_param("method", "REQUEST")
+    calendar.set_param("method", method)
     alternative.attach(calendar)
     attachment = MIMEBase("application", "ics", name="invite.ics")
     attachment.set_payload(invite)
@@ -247,8 +284,78 @@ def _part_of(part: _P) -> _P:
     return part
 
 
+def build_notice(doc: Document, source: Source, ctx: BuildContext) -> bytes | None:
+    """The notice that the meeting planned for ``doc.date`` moved or is cancelled.
+
+    It goes to the people the recap's invitation went to, from the lead,
+    and carries the changed event itself: ``METHOD:REQUEST`` with the
+    moved occurrence, or ``METHOD:CANCEL``, with the UID, RECURRENCE-ID
+    and a SEQUENCE above those of the invitations, so the client's
+    calendar updates or removes the entry it has. Its ``Date`` is the
+    event's stamp: the day the change was first built.
+    """
+    assert doc.date is not None
+    case = source.case
+    people = _sendable(source, "notice")
+    if people is None:
+        ctx.warn(
+            str(
+                source.where.problem(
+                    ("client", "contacts"),
+                    f"no client contact has an email, so the notice about {doc.date} was "
+                    "not written (add `email` to the primary contact)",
+                )
+            )
+        )
+        return None
+    to, cc = people
+    change = next(c for c in changes(case, date.min) if c.date == doc.date)
+    event = changed_occurrence(case, doc.date)
+    method = "CANCEL" if event.cancelled else "REQUEST"
+    calendar = invitation(case, event, ctx.ledger, ctx.today, method=method)
+    stamp = next(iter(calendar.walk("VEVENT"))).decoded("dtstamp")
+    what = "check-in" if change.kind == "check-in" else change.kind
+    if change.moved_to is None:
+        subject = f"Our {what} on {short_date(change.date)} is cancelled: {case.title}"
+    elif change.moved_to == change.date and change.time is not None:
+        subject = (
+            f"Our {what} on {short_date(change.date)} moves to "
+            f"{change.time.strftime('%H:%M')}: {case.title}"
+        )
+    else:
+        subject = (
+            f"Our {what} on {short_date(change.date)} moves to "
+            f"{short_date(change.moved_to)}: {case.title}"
+        )
+    head = _head(
+        source, to, cc, subject, stamp, f"notice-{doc.date.isoformat()}.{case.id}", "notice"
+    )
+    checkins = case.plan.checkins
+    context = {
+        **template_context(doc, source, "eml"),
+        "greeting": join_names([p.name for p in to]),
+        "change": {
+            "kind": what,
+            "date": change.date,
+            "time": checkins.time if checkins else None,
+            "cancelled": change.moved_to is None,
+            "moved_to": change.moved_to,
+            "new_time": change.time,
+            "timezone": case.timezone,
+            "channel": checkins.channel if checkins else None,
+            "link": checkins.link if checkins else None,
+        },
+    }
+    text = tidy_text(ctx.renderer.render(doc.spec.templates_for("eml")[0], context))
+    html = ctx.renderer.render(doc.spec.templates_for("eml")[1], {**context, "format": "html"})
+    return _assemble(head, text, html, calendar.to_ical(), method)
+
+
 def write(doc: Document, source: Source, ctx: BuildContext) -> bytes | None:
-    """``recap-YYYY-MM-DD.eml``; None (with a warning) when it has no recipient."""
+    """``recap-YYYY-MM-DD.eml`` or ``notice-YYYY-MM-DD.eml``; None (with a warning)
+    when it has no recipient."""
+    if doc.kind == "notice":
+        return build_notice(doc, source, ctx)
     return build_message(doc, source, ctx)
 
 
@@ -323,6 +430,7 @@ def _check_head(
     people: dict[str, list[tuple[Person, tuple[str, str]]]],
     written: dict[str, list[tuple[str, str]]],
     subject: str,
+    what: str = "recap",
 ) -> None:
     """Refuse a header section that does not read back exactly as it was meant.
 
@@ -350,7 +458,7 @@ def _check_head(
             [
                 source.where.problem(
                     _field_of(source, person, where, leaf),
-                    f"cannot write {_describe([alone])} in the recap's {field} header: "
+                    f"cannot write {_describe([alone])} in the {what}'s {field} header: "
                     f"{reason}; mend writes no header that could change who a message "
                     "goes to",
                 )
@@ -361,7 +469,7 @@ def _check_head(
             [
                 source.where.problem(
                     ("title",),
-                    f"the recap's Subject would read back as {str(message['Subject'])!r}, "
+                    f"the {what}'s Subject would read back as {str(message['Subject'])!r}, "
                     "not as the title; mend writes no Subject that changes the text",
                 )
             ]

@@ -1,13 +1,17 @@
-"""iCalendar: the check-in series, and one check-in as an email invitation.
+"""iCalendar: the check-in series, and one check-in as an invitation or a notice.
 
 The series is one ``VEVENT`` with an ``RRULE`` written from the
 ``schedule.Recurrence`` the schedule's dates are expanded from, in the
 case's timezone, so that Google Calendar and Outlook show one recurring
 meeting rather than dozens of loose ones. Meetings off the cadence are events
-of their own; a check-in held at another time on its day overrides that one
-occurrence (``RECURRENCE-ID``). Nothing depends on the clock: UIDs derive
-from the case and ``DTSTAMP`` from the series' start, so a rebuild gives the
-same bytes.
+of their own; a check-in held at another time on its day, or moved to
+another day (``replaces``), overrides that one occurrence
+(``RECURRENCE-ID``), and a cancelled one is an ``EXDATE``. Every file that
+names a check-in (the series, a recap's invitation, a notice) writes the
+same event for it: :class:`Occurrence`. Nothing depends on the clock: UIDs
+derive from the case, and ``SEQUENCE`` and ``DTSTAMP`` from the ledger of
+what was written before (:mod:`generator.published`) and ``--today``, so a
+rebuild gives the same bytes.
 
 Every ``TZID`` comes with a ``VTIMEZONE``. We write it the way Google and
 Apple do, as yearly ``RRULE`` s from the zone's current rule, because
@@ -34,8 +38,17 @@ import icalendar
 
 from .. import __version__
 from ..documents import Document
-from ..model import Case, Checkins
-from ..schedule import checkin_dates, checkins_between, first_checkin, recurrence
+from ..model import Case, Checkins, Meeting
+from ..published import Ledger, Version, content_hash
+from ..schedule import (
+    checkin_dates,
+    checkins_between,
+    first_checkin,
+    moves,
+    on_series,
+    recurrence,
+    removed_checkins,
+)
 from . import BuildContext, Source
 
 PRODID = f"-//mend//mend {__version__}//EN"
@@ -72,26 +85,128 @@ def rrule(checkins: Checkins, tz: ZoneInfo) -> icalendar.vRecur:
     return rule
 
 
-def series_calendar(case: Case) -> icalendar.Calendar:
-    """The whole check-in series, plus the meetings that fall off it."""
+def series_uid(case: Case) -> str:
+    """The UID of the check-in series, and of every occurrence of it in any file."""
+    return f"checkins-{case.id}@mend.invalid"
+
+
+def meeting_uid(case: Case, day: date) -> str:
+    """The UID of a meeting that is no check-in (a review off the cadence, say)."""
+    return f"meeting-{day.isoformat()}-{case.id}@mend.invalid"
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One meeting as an event: the same UID and RECURRENCE-ID in every file that names it.
+
+    An occurrence of the series carries the series' UID and, as
+    ``RECURRENCE-ID``, the start the series gives it, so a calendar that
+    holds the series shows an invitation to it, a move or a cancellation as
+    that one occurrence, not as a second meeting. ``plain`` says it is what
+    the series alone would say (nothing to override).
+    """
+
+    uid: str
+    recurrence_id: date | datetime | None
+    start: date | datetime
+    kind: str
+    cancelled: bool
+    plain: bool
+
+    @property
+    def key(self) -> str:
+        """Its key in the ledger: the UID, and the RECURRENCE-ID when it has one."""
+        rid = self.recurrence_id
+        return self.uid if rid is None else f"{self.uid}|{rid.isoformat()}"
+
+
+def occurrence(
+    case: Case,
+    day: date,
+    *,
+    listed_by_date: dict[date, Meeting] | None = None,
+    on_cadence: set[date] | None = None,
+) -> Occurrence:
+    """The meeting that takes place (or was to) on ``day``, as its event.
+
+    A meeting that ``replaces`` a check-in is that check-in's occurrence,
+    moved; a listed meeting on a check-in date is that occurrence, at its
+    own time; any other listed meeting is an event of its own. The whole
+    calendar passes the meetings by date and the check-in dates it has
+    already found, which spares a walk of each for every meeting.
+    """
+    assert case.timezone is not None
+    tz = ZoneInfo(case.timezone)
+    checkins = case.plan.checkins
+    if listed_by_date is None:
+        listed_by_date = {m.date: m for m in case.meetings}
+    listed = listed_by_date.get(day)
+    at = checkins.time if checkins else None
+    own = listed.time if listed is not None and listed.time is not None else at
+    cancelled = listed is not None and listed.cancelled
+    if checkins is not None and listed is not None and listed.replaces is not None:
+        return Occurrence(
+            series_uid(case),
+            _start(listed.replaces, at, tz),
+            _start(day, own, tz),
+            listed.kind,
+            cancelled,
+            plain=False,
+        )
+    slot = day in on_cadence if on_cadence is not None else bool(on_series(checkins, [day]))
+    if checkins is not None and slot:
+        rid, start = _start(day, at, tz), _start(day, own, tz)
+        plain = start == rid and not cancelled
+        kind = "check-in" if plain or listed is None else listed.kind
+        return Occurrence(series_uid(case), rid, start, kind, cancelled, plain)
+    kind = listed.kind if listed is not None else "check-in"
+    return Occurrence(
+        meeting_uid(case, day), None, _start(day, own, tz), kind, cancelled, not cancelled
+    )
+
+
+def changed_occurrence(case: Case, day: date) -> Occurrence:
+    """The event of the meeting planned for ``day`` that was moved or cancelled (a notice's)."""
+    mover = moves(case).get(day)
+    return occurrence(case, mover.date if mover is not None else day)
+
+
+def series_calendar(case: Case, ledger: Ledger, today: date) -> icalendar.Calendar:
+    """The whole check-in series, its moved and re-timed occurrences, and the other meetings.
+
+    A moved occurrence is an override of the series (``RECURRENCE-ID``)
+    that starts on its new day; a cancelled check-in is an ``EXDATE`` of
+    the series, which every calendar honours on import (Google writes a
+    cancelled occurrence that way too), and the notice to the people
+    invited carries the cancellation itself. A cancelled meeting off the
+    cadence is left out. An occurrence that was once published changed and
+    now says what the series says is still written, so that its newer
+    version replaces the changed one a calendar may hold.
+    """
     checkins = case.plan.checkins
     assert checkins is not None and case.timezone is not None
     tz = ZoneInfo(case.timezone)
     first = first_checkin(checkins)
-    stamp = datetime.combine(checkins.starts, time(0, 0), tzinfo=UTC)
+    uid = series_uid(case)
     cal = _calendar("PUBLISH", f"Check-ins: {case.title}")
-    series_uid = f"checkins-{case.id}@mend.invalid"
+    moved = moves(case)
+    removed = removed_checkins(case)
+    cancelled = sorted(d for d in removed if d not in moved or moved[d].cancelled)
+    exdates = [_start(d, checkins.time, tz) for d in cancelled]
     series = _event(
         case,
-        uid=series_uid,
-        summary=_summary(case, "check-in"),
-        start=_start(first, checkins.time, tz),
-        stamp=stamp,
+        Occurrence(
+            uid, None, _start(first, checkins.time, tz), "check-in", False, plain=not exdates
+        ),
+        ledger,
+        today,
+        rule=rrule(checkins, tz),
+        exdates=exdates,
     )
-    series.add("rrule", rrule(checkins, tz))
     cal.add_component(series)
 
-    last = max([first, checkins.until or first, *(m.date for m in case.meetings)])
+    dates = [m.date for m in case.meetings] + list(moved)
+    last = max([first, checkins.until or first, *dates])
     on_cadence = set(checkins_between(checkins, first, last))
     moments = [d for d in [_start(first, checkins.time, tz)] if isinstance(d, datetime)]
     if checkins.time is not None:
@@ -99,60 +214,53 @@ def series_calendar(case: Case) -> icalendar.Calendar:
             datetime.combine(day, checkins.time, tzinfo=tz)
             for day in islice(checkin_dates(checkins), CHECKED_OCCURRENCES)
         )
+    written: set[str] = set()
+    by_date = {m.date: m for m in case.meetings}
     for meeting in sorted(case.meetings, key=lambda m: m.date):
-        if meeting.date in on_cadence:
-            if meeting.time is None or checkins.time is None or meeting.time == checkins.time:
-                continue  # it is that occurrence of the series, as it stands
-            moved = _event(
-                case,
-                uid=series_uid,
-                summary=_summary(case, meeting.kind),
-                start=_start(meeting.date, meeting.time, tz),
-                stamp=stamp,
-            )
-            moved.add("recurrence-id", _start(meeting.date, checkins.time, tz))
-            cal.add_component(moved)
-        else:
-            cal.add_component(
-                _event(
-                    case,
-                    uid=f"meeting-{meeting.date.isoformat()}-{case.id}@mend.invalid",
-                    summary=_summary(case, meeting.kind),
-                    start=_start(meeting.date, meeting.time or checkins.time, tz),
-                    stamp=stamp,
-                )
-            )
-        at = meeting.time or checkins.time
-        if at is not None:
-            moments.append(datetime.combine(meeting.date, at, tzinfo=tz))
+        if meeting.cancelled:
+            continue  # an EXDATE, or no event: the notice says it
+        if meeting.replaces is None and meeting.date in removed:
+            continue
+        event = occurrence(case, meeting.date, listed_by_date=by_date, on_cadence=on_cadence)
+        if event.plain and event.recurrence_id is not None:
+            continue  # it is that occurrence of the series, as it stands
+        cal.add_component(_event(case, event, ledger, today))
+        written.add(event.key)
+        for moment in (event.start, event.recurrence_id):
+            if isinstance(moment, datetime):
+                moments.append(moment)
+    for key in ledger.changed(f"{uid}|"):
+        day = date.fromisoformat(key.split("|", 1)[1][:10])
+        event = occurrence(case, day, listed_by_date=by_date, on_cadence=on_cadence)
+        if key in written or event.key != key or day not in on_cadence or day in removed:
+            continue
+        cal.add_component(_event(case, event, ledger, today))
     _add_timezone(cal, case.timezone, moments)
     return cal
 
 
-def invitation(case: Case, day: date, at: time | None, stamp: datetime) -> icalendar.Calendar:
-    """One check-in as an invitation (``METHOD:REQUEST``) to attach to a recap.
+def invitation(
+    case: Case, event: Occurrence, ledger: Ledger, today: date, *, method: str = "REQUEST"
+) -> icalendar.Calendar:
+    """One meeting as an invitation to attach to a recap or a notice.
 
-    The organiser is the team lead and every other person with an email is
-    an attendee, which is what makes a mail client offer to add it. The UID
-    is the check-in's own, so the invitations of two recaps that name the
-    same next check-in are one event, not two.
+    ``METHOD:REQUEST`` for an invitation or an update, ``METHOD:CANCEL``
+    for a cancellation. The organiser is the team lead and every other
+    person with an email is an attendee, which is what makes a mail client
+    offer to add it. The event is the one :func:`series_calendar` writes
+    for that meeting (same UID, RECURRENCE-ID, SEQUENCE and stamp), so
+    every file that names a meeting leaves one entry in a calendar.
     """
     assert case.timezone is not None
-    tz = ZoneInfo(case.timezone)
-    cal = _calendar("REQUEST", f"Check-in: {case.title}")
-    event = _event(
-        case,
-        uid=f"checkin-{day.isoformat()}-{case.id}@mend.invalid",
-        summary=_summary(case, "check-in"),
-        start=_start(day, at, tz),
-        stamp=stamp.astimezone(UTC),
-    )
+    label = "Cancelled" if method == "CANCEL" else "Check-in"
+    cal = _calendar(method, f"{label}: {case.title}")
+    vevent = _event(case, event, ledger, today)
     lead = case.lead
     if lead.email:
-        event.add("organizer", f"mailto:{lead.email}", parameters={"CN": lead.name})
+        vevent.add("organizer", f"mailto:{lead.email}", parameters={"CN": lead.name})
     for person in [*case.client.contacts, *case.team.members]:
         if person.email and person is not lead:
-            event.add(
+            vevent.add(
                 "attendee",
                 f"mailto:{person.email}",
                 parameters={
@@ -163,15 +271,15 @@ def invitation(case: Case, day: date, at: time | None, stamp: datetime) -> icale
                     "RSVP": "TRUE",
                 },
             )
-    cal.add_component(event)
-    if at is not None:
-        _add_timezone(cal, case.timezone, [datetime.combine(day, at, tzinfo=tz)])
+    cal.add_component(vevent)
+    moments = [m for m in (event.start, event.recurrence_id) if isinstance(m, datetime)]
+    _add_timezone(cal, case.timezone, moments)
     return cal
 
 
 def write(doc: Document, source: Source, ctx: BuildContext) -> bytes:
     """``checkins.ics``: the series, from the client view of the case."""
-    return series_calendar(source.case).to_ical()
+    return series_calendar(source.case, ctx.ledger, ctx.today).to_ical()
 
 
 # -- events ---------------------------------------------------------------------------
@@ -215,21 +323,84 @@ def _description(case: Case) -> str:
     return "\n".join(lines)
 
 
+def _base_day(case: Case) -> date:
+    """The stamp of a version 0, and the day the ledger's floor counts from."""
+    checkins = case.plan.checkins
+    if checkins is not None:
+        return checkins.starts
+    return min((m.date for m in case.meetings), default=date(1970, 1, 1))
+
+
+def _what(
+    case: Case,
+    occ: Occurrence,
+    rule: icalendar.vRecur | None,
+    exdates: list[date | datetime] | None,
+) -> list[tuple[str, str]]:
+    """Everything an event says but its version, for the ledger's hash.
+
+    Read from the values the event is composed from rather than from its
+    serialisation, which costs a fold of every line: with the event
+    written once instead of twice, a calendar of many moves is built in
+    under half the time (bench/bench_calendar.py).
+    """
+    checkins = case.plan.checkins
+    channel, link = _where(case)
+    return [
+        ("uid", occ.uid),
+        ("tz", case.timezone or ""),
+        ("rid", occ.recurrence_id.isoformat() if occ.recurrence_id is not None else ""),
+        ("start", occ.start.isoformat()),
+        ("minutes", str(checkins.duration if checkins else 30)),
+        ("summary", _summary(case, occ.kind)),
+        ("channel", channel or ""),
+        ("link", link or ""),
+        ("description", _description(case)),
+        ("status", "CANCELLED" if occ.cancelled else "CONFIRMED"),
+        ("rrule", rule.to_ical().decode() if rule is not None else ""),
+        ("exdate", ",".join(d.isoformat() for d in exdates or ())),
+    ]
+
+
 def _event(
-    case: Case, *, uid: str, summary: str, start: date | datetime, stamp: datetime
+    case: Case,
+    occ: Occurrence,
+    ledger: Ledger,
+    today: date,
+    *,
+    rule: icalendar.vRecur | None = None,
+    exdates: list[date | datetime] | None = None,
 ) -> icalendar.Event:
     """One event with what every client needs: times, place, link, description.
 
-    ``DTEND`` rather than ``DURATION``: older Outlook versions read only the
-    former and show a zero-length event otherwise.
+    Its ``SEQUENCE`` and ``DTSTAMP`` come from the ledger, by a hash of
+    everything else it says, so an unchanged event is written as before
+    and a changed one outranks every earlier version. ``DTEND`` rather than
+    ``DURATION``: older Outlook versions read only the former and show a
+    zero-length event otherwise.
     """
+    digest = content_hash(_what(case, occ, rule, exdates))
+    version = ledger.version(occ.key, digest, plain=occ.plain, first=_base_day(case), today=today)
+    return _compose(case, occ, version, rule, exdates)
+
+
+def _compose(
+    case: Case,
+    occ: Occurrence,
+    version: Version,
+    rule: icalendar.vRecur | None,
+    exdates: list[date | datetime] | None,
+) -> icalendar.Event:
     checkins = case.plan.checkins
     minutes = checkins.duration if checkins else 30
     channel, link = _where(case)
+    start = occ.start
     event = icalendar.Event()
-    event.add("uid", uid)
-    event.add("dtstamp", stamp)
-    event.add("summary", summary)
+    event.add("uid", occ.uid)
+    event.add("dtstamp", version.stamp)
+    if occ.recurrence_id is not None:
+        event.add("recurrence-id", occ.recurrence_id)
+    event.add("summary", _summary(case, occ.kind))
     event.add("dtstart", start)
     if isinstance(start, datetime):
         event.add("dtend", start + timedelta(minutes=minutes))
@@ -241,9 +412,13 @@ def _event(
     if link:
         event.add("url", link)
     event.add("description", _description(case))
-    event.add("sequence", 0)
-    event.add("status", "CONFIRMED")
+    event.add("sequence", version.sequence)
+    event.add("status", "CANCELLED" if occ.cancelled else "CONFIRMED")
     event.add("transp", "OPAQUE")
+    if rule is not None:
+        event.add("rrule", rule)
+    for day in exdates or ():
+        event.add("exdate", day)
     return event
 
 

@@ -18,17 +18,20 @@ Three promises shape this module:
 
 from __future__ import annotations
 
+import io
 import logging
 import mimetypes
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 import pydyf
-from weasyprint import HTML
+from weasyprint import HTML, Attachment
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from ..errors import MendError
@@ -56,9 +59,26 @@ METADATA_KEYS = ("title", "author", "subject", "keywords", "creator", "created",
 #: the printed page, as PDF/A requires, and Locked (128), as pyHanko sets it.
 _WIDGET_FLAGS = 4 | 128
 
+#: The variant an archival agreement is written in: PDF/A-3 is the level that
+#: may carry a file of any type (``agreement.json``) as an associated file.
+ARCHIVAL_VARIANT = "pdf/a-3b"
+
 #: Signature flags of the form: SignaturesExist. AppendOnly (2) is set by the
 #: signing software when the first signature goes in.
 _SIG_FLAGS = 1
+
+
+@dataclass(frozen=True)
+class EmbeddedFile:
+    """A file carried inside the PDF, tied to the document as a PDF/A-3 associated file."""
+
+    name: str
+    data: bytes
+    description: str
+    #: The ``AFRelationship``: ``Data`` for data the document is a rendering of.
+    relationship: str = "Data"
+    #: Its creation and modification time: from the inputs, never the clock.
+    when: datetime = datetime(2000, 1, 1)
 
 
 class PdfError(MendError):
@@ -303,6 +323,17 @@ def _add_signature_fields(
                 "Rect": pydyf.Array([x1, y1, x2, y2]),
                 "P": page.reference,
                 "AP": pydyf.Dictionary({"N": appearance.reference}),
+                # The field locks itself once signed (FieldMDP, Include): a
+                # later revision may not change this field, and may still add
+                # the other signatures. Never /All, which would make the
+                # second signer's valid signature look like a forbidden change.
+                "Lock": pydyf.Dictionary(
+                    {
+                        "Type": "/SigFieldLock",
+                        "Action": "/Include",
+                        "Fields": pydyf.Array([pydyf.String(name)]),
+                    }
+                ),
             }
         )
         pdf.add_object(field)
@@ -381,6 +412,8 @@ def render_pdf(
     signature_ids: Sequence[str] = (),
     pdf_variant: str | None = None,
     metadata: Mapping[str, str] | None = None,
+    tagged: bool = False,
+    attachments: Sequence[EmbeddedFile] = (),
 ) -> bytes:
     """Print an HTML page to PDF bytes, with an empty signature field per id.
 
@@ -390,7 +423,9 @@ def render_pdf(
     element on the page: it becomes an empty signature field of that name over
     the element's box. ``pdf_variant`` asks for PDF/A (``"a-2b"``, ``"pdf/a-3b"``,
     ...). ``metadata`` overrides the title, author, subject and keywords the page
-    declares in ``<title>`` and ``<meta>``.
+    declares in ``<title>`` and ``<meta>``. ``tagged`` writes the structure
+    tree (``pdf_tags``) that screen readers follow; ``attachments`` are
+    embedded files (associated files of the document under PDF/A-3).
 
     The page is laid out once; the field rectangles are read from that layout
     and the fields written during the same PDF pass. The same arguments give
@@ -401,6 +436,20 @@ def render_pdf(
     variant = normalize_variant(pdf_variant)
     fetcher = make_url_fetcher(allowed_roots, warn)
     options: dict[str, Any] = {"pdf_variant": variant, "pdf_identifier": True}
+    if tagged:
+        options["pdf_tags"] = True
+    if attachments:
+        options["attachments"] = [
+            Attachment(
+                file_obj=io.BytesIO(a.data),
+                name=a.name,
+                description=a.description,
+                created=a.when,
+                modified=a.when,
+                relationship=a.relationship,
+            )
+            for a in attachments
+        ]
     page = HTML(string=break_long_words(html), base_url=base_url, url_fetcher=fetcher)
     document = page.render(**options)
 
@@ -420,6 +469,10 @@ def render_pdf(
 
     def finisher(_document: WeasyDocument, pdf: pydyf.PDF) -> None:
         _add_signature_fields(pdf, rects)
+        if "AF" in pdf.catalog:
+            # WeasyPrint lists each associated file twice (from the name tree
+            # and from the file specifications): once is what PDF/A-3 asks.
+            pdf.catalog["AF"] = pydyf.Array(dict.fromkeys(pdf.catalog["AF"]))
 
     return document.write_pdf(finisher=finisher, **options)
 
@@ -437,6 +490,12 @@ def write(doc: Document, source: Source, ctx: BuildContext) -> bytes:
     from .html import render_html
 
     html = render_html(doc, source, ctx, fmt="pdf")
+    variant: str | None = ctx.config.pdf.variant
+    tagged = False
+    attachments: list[EmbeddedFile] = []
+    if doc.kind == "agreement" and ctx.config.pdf.archival:
+        variant, tagged = ARCHIVAL_VARIANT, True
+        attachments.append(_agreement_file(source.view))
     workspace = ctx.workspace.resolve()
     roots = [workspace / "assets", workspace / "templates", theme_dir()]
     ids = [s["field"] for s in source.view.get("signatures", [])] if doc.kind == "agreement" else []
@@ -447,5 +506,21 @@ def write(doc: Document, source: Source, ctx: BuildContext) -> bytes:
         allowed_roots=roots,
         warn=lambda message: ctx.warn(f"{where}: {message}"),
         signature_ids=ids,
-        pdf_variant=ctx.config.pdf.variant,
+        pdf_variant=variant,
+        tagged=tagged,
+        attachments=attachments,
+    )
+
+
+def _agreement_file(view: Mapping[str, Any]) -> EmbeddedFile:
+    """``agreement.json`` from the agreement's client view, dated its effective day."""
+    from ..record import RECORD_NAME, agreement_record, record_json
+
+    record = agreement_record(view)
+    effective = view["case"]["agreement"]["effective"]
+    return EmbeddedFile(
+        name=RECORD_NAME,
+        data=record_json(record),
+        description="What was agreed, as data: parties, commitments, milestones, dates",
+        when=datetime(effective.year, effective.month, effective.day),
     )
