@@ -136,7 +136,8 @@ def fill_dates(text: str, today: date) -> str:
 
 _SHARED_FILES = {
     "html/base.html": "the one HTML layout that every page extends",
-    "html/style.css": "the one stylesheet, for screen and print (PDF)",
+    "html/style.css": "the one stylesheet of every page, on screen and in print",
+    "html/print.css": "what only PDFs add: page size and margins, running header, page numbers",
     "html/macros.html": "small pieces the HTML documents share",
     "md/macros.md": "small pieces the Markdown documents share",
     "eml/base.html": "the layout of HTML emails",

@@ -49,7 +49,7 @@ MAX_AXIS_LABELS = 10
 COLOURS = {
     "done": "#1a7f37",
     "on-track": "#1f5f8b",
-    "planned": "#6e7781",
+    "planned": "#59636e",
     "at-risk": "#9a6700",
     "missed": "#cf222e",
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..documents import Document
 from . import BuildContext, Source, template_context
+from .words import break_long_words
 
 
 def render_html(doc: Document, source: Source, ctx: BuildContext, fmt: str = "html") -> str:
@@ -14,4 +15,4 @@ def render_html(doc: Document, source: Source, ctx: BuildContext, fmt: str = "ht
 
 
 def write(doc: Document, source: Source, ctx: BuildContext) -> bytes:
-    return render_html(doc, source, ctx).encode("utf-8")
+    return break_long_words(render_html(doc, source, ctx)).encode("utf-8")

@@ -21,7 +21,6 @@ from __future__ import annotations
 import io
 import logging
 import mimetypes
-import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,6 +34,7 @@ from weasyprint import HTML, Attachment
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from ..errors import MendError
+from .words import break_long_words
 
 if TYPE_CHECKING:
     from weasyprint.document import Document as WeasyDocument
@@ -366,41 +366,6 @@ def _apply_metadata(document: WeasyDocument, metadata: Mapping[str, str]) -> Non
         meta.created = metadata["created"]
     if "modified" in metadata:
         meta.modified = metadata["modified"]
-
-
-#: A word longer than this gets a break opportunity (``<wbr>``) every
-#: WORD_CHUNK characters before it is printed, so a URL or a 300-letter word
-#: pasted from an email wraps inside its table cell instead of pushing the
-#: table off the page. CSS could do it (``overflow-wrap: anywhere``), but that
-#: makes WeasyPrint weigh a break after every character of every cell: it
-#: measured 2.2x slower on the agreement.
-LONG_WORD = 30
-WORD_CHUNK = 12
-_MARKUP = re.compile(r"(<!--.*?-->|<[^>]*>)", re.S)
-_LONG_RUN = re.compile(rf"[^\s<>]{{{LONG_WORD + 1},}}")
-_UNIT = re.compile(r"&#?\w+;|.", re.S)  # an entity is one character
-_OPAQUE = {"head", "style", "script", "svg", "pre", "textarea"}
-
-
-def break_long_words(html: str) -> str:
-    """Add ``<wbr>`` inside the page's very long words; tags and attributes stay as they are."""
-    parts = _MARKUP.split(html)
-    opaque = 0  # inside an element whose text is not prose
-    for i, part in enumerate(parts):
-        if i % 2:
-            tag = re.match(r"<(/?)([A-Za-z][\w-]*)", part)
-            if tag and tag[2].lower() in _OPAQUE and not part.endswith("/>"):
-                opaque += -1 if tag[1] else 1
-        elif not opaque and _LONG_RUN.search(part):
-            parts[i] = _LONG_RUN.sub(_chunked, part)
-    return "".join(parts)
-
-
-def _chunked(match: re.Match[str]) -> str:
-    units = _UNIT.findall(match[0])
-    return "<wbr>".join(
-        "".join(units[k : k + WORD_CHUNK]) for k in range(0, len(units), WORD_CHUNK)
-    )
 
 
 def render_pdf(
