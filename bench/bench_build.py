@@ -23,193 +23,21 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import random
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-TODAY = date(2026, 11, 22)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from cases import TODAY, make_workspace  # noqa: E402
+
 TEXT = "md,html,eml,ics"
-
-FIRST = [
-    "Dana",
-    "Sam",
-    "Ana",
-    "Lee",
-    "Mo",
-    "Ciara",
-    "José",
-    "Siobhán",
-    "Priya",
-    "Tomás",
-    "Yuki",
-    "Oluwaseun",
-]
-LAST = [
-    "Okafor",
-    "Rivera",
-    "Patel",
-    "Chen",
-    "Byrne",
-    "Walsh",
-    "Álvarez",
-    "O'Neill",
-    "Nakamura",
-    "Adeyemi",
-]
-WORDS = [
-    "release",
-    "staging",
-    "tests",
-    "invoice",
-    "scope",
-    "budget",
-    "deadline",
-    "review",
-    "design",
-    "brand",
-    "portal",
-    "handover",
-    "training",
-    "data",
-    "migration",
-    "reporting",
-    "dashboard",
-    "contract",
-    "feedback",
-    "launch",
-]
-
-
-def sentence(rng: random.Random, n: int = 9) -> str:
-    words = [rng.choice(WORDS) for _ in range(n)]
-    return (" ".join(words)).capitalize()
-
-
-def person(rng: random.Random) -> str:
-    return f"{rng.choice(FIRST)} {rng.choice(LAST)}"
-
-
-def q(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def make_case(i: int, rng: random.Random) -> str:
-    """One realistic case file as YAML text."""
-    client = [person(rng) for _ in range(2)]
-    team = [person(rng) for _ in range(2)]
-    while set(client) & set(team) or len(set(client)) < 2 or len(set(team)) < 2:
-        client = [person(rng) for _ in range(2)]
-        team = [person(rng) for _ in range(2)]
-    start = TODAY - timedelta(days=rng.randint(20, 200))
-    milestones = []
-    for m in range(rng.randint(3, 8)):
-        due = start + timedelta(days=rng.randint(10, 260))
-        milestones.append((f"m{m}", sentence(rng, 5), due))
-    lines = [
-        f"title: {q('Recovery of ' + sentence(rng, 4).lower() + f' {i}')}",
-        "timezone: Europe/London",
-        "client:",
-        f"  organisation: {q(f'Client {i} Ltd')}",
-        f"  culture: {q(sentence(rng, 20))}",
-        "  contacts:",
-    ]
-    for n, name in enumerate(client):
-        lines += [
-            f"    - name: {q(name)}",
-            f"      email: c{n}.{i}@client.example",
-            f"      primary: {str(n == 0).lower()}",
-        ]
-    lines += ["team:", "  organisation: Studio", "  members:"]
-    for n, name in enumerate(team):
-        lines += [
-            f"    - name: {q(name)}",
-            f"      email: t{n}.{i}@studio.example",
-            f"      lead: {str(n == 0).lower()}",
-        ]
-    lines += [
-        "incident:",
-        f"  summary: {q(sentence(rng, 30))}",
-        f"  occurred: {start.isoformat()}",
-        "listening:",
-        "  facts:",
-        f"    - text: {q(sentence(rng))}",
-        "      source: client",
-        "      disputed: true",
-        f"      note: {q(sentence(rng))}",
-        f"  unsaid: [{q(sentence(rng))}]",
-        f"  questions: [{q('Help me understand ' + sentence(rng).lower())}]",
-        "ownership:",
-        f"  mistakes: [{q(sentence(rng))}]",
-        f"  apology: {q(sentence(rng, 15))}",
-        "framing:",
-        f"  shared: {q(sentence(rng, 15))}",
-        f"affirmations: [{q(sentence(rng))}]",
-        "plan:",
-        "  milestones:",
-    ]
-    for mid, title, due in milestones:
-        lines += [
-            f"    - id: {mid}",
-            f"      title: {q(title)}",
-            f"      due: {due.isoformat()}",
-            f"      owner: {q(team[0])}",
-        ]
-    lines += [
-        "  checkins:",
-        "    cadence: weekly",
-        f"    starts: {start.isoformat()}",
-        '    time: "10:00"',
-        "    channel: video call",
-        f"    until: {(TODAY + timedelta(days=120)).isoformat()}",
-        "meetings:",
-    ]
-    day = start
-    for _ in range(rng.randint(3, 15)):
-        day += timedelta(days=7)
-        if day >= TODAY:
-            break
-        lines += [
-            f"  - date: {day.isoformat()}",
-            f"    attendees: [{q(client[0])}, {q(team[0])}]",
-            f"    summary: {q(sentence(rng, 25))}",
-            f"    heard: [{q(sentence(rng))}]",
-            f"    decisions: [{q(sentence(rng))}]",
-            "    actions:",
-            f"      - text: {q(sentence(rng))}",
-            f"        owner: {q(team[1])}",
-            f"        due: {(day + timedelta(days=5)).isoformat()}",
-            "    progress:",
-            f"      - milestone: {rng.choice(milestones)[0]}",
-            f"        status: {rng.choice(['on-track', 'at-risk', 'done'])}",
-            f"    positives: [{q(sentence(rng))}]",
-            f"    internal_notes: {q(sentence(rng))}",
-        ]
-    lines += [
-        "agreement:",
-        f"  effective: {start.isoformat()}",
-        "  commitments:",
-        f"    - party: us\n      text: {q(sentence(rng))}",
-        "  signatories:",
-        f"    - name: {q(client[0])}\n      party: client",
-        f"    - name: {q(team[0])}\n      party: us",
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def make_workspace(root: Path, n: int, seed: int = 7) -> Path:
-    rng = random.Random(seed)
-    (root / "content").mkdir(parents=True)
-    for i in range(n):
-        (root / "content" / f"case-{i:05d}.yaml").write_text(make_case(i, rng), encoding="utf-8")
-    return root
 
 
 # -- the bare baseline ------------------------------------------------------------

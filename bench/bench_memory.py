@@ -23,18 +23,16 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import random
 import statistics
 import subprocess
 import sys
 import tempfile
-from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_build import TODAY, q, sentence  # noqa: E402
+from cases import TODAY, held_meetings_case  # noqa: E402
 
 #: Runs a command and prints its peak RSS in KiB (Linux reports ru_maxrss in
 #: KiB) and its wall-clock seconds.
@@ -45,68 +43,6 @@ MEASURE = (
     "seconds = time.perf_counter() - started\n"
     "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, seconds)\n"
 )
-
-
-def make_case(meetings: int, seed: int = 5) -> str:
-    """A case whose every meeting is held: a recap each, one a day up to yesterday."""
-    rng = random.Random(seed)
-    client, team = ["Dana Okafor", "Lee Chen"], ["Sam Rivera", "Ana Patel"]
-    start = TODAY - timedelta(days=meetings + 1)
-    lines = [
-        "id: big-case",
-        f"title: {q('Recovery of the ' + sentence(rng, 4).lower())}",
-        "timezone: Europe/London",
-        "client:",
-        "  organisation: Acme Logistics Ltd",
-        "  contacts:",
-        f"    - name: {q(client[0])}\n      email: dana@acme.example\n      primary: true",
-        f"    - name: {q(client[1])}\n      email: lee@acme.example",
-        "team:",
-        "  organisation: Brightline Studio",
-        "  members:",
-        f"    - name: {q(team[0])}\n      email: sam@brightline.example\n      lead: true",
-        f"    - name: {q(team[1])}\n      email: ana@brightline.example",
-        "incident:",
-        f"  summary: {q(sentence(rng, 30))}",
-        f"  occurred: {start.isoformat()}",
-        f"affirmations: [{q(sentence(rng))}]",
-        "plan:",
-        "  milestones:",
-    ]
-    for m in range(6):
-        lines += [
-            f"    - id: m{m}",
-            f"      title: {q(sentence(rng, 5))}",
-            f"      due: {(TODAY + timedelta(days=10 * m)).isoformat()}",
-            f"      owner: {q(team[0])}",
-        ]
-    lines += [
-        "  checkins:",
-        "    cadence: weekly",
-        f"    starts: {TODAY.isoformat()}",
-        '    time: "10:00"',
-        "    channel: video call",
-        f"    until: {(TODAY + timedelta(days=60)).isoformat()}",
-        "meetings:",
-    ]
-    for n in range(meetings):
-        day = start + timedelta(days=n)
-        lines += [
-            f"  - date: {day.isoformat()}",
-            f"    attendees: [{q(client[0])}, {q(team[0])}]",
-            f"    summary: {q(sentence(rng, 25))}",
-            f"    heard: [{q(sentence(rng))}]",
-            f"    decisions: [{q(sentence(rng))}]",
-            "    actions:",
-            f"      - text: {q(sentence(rng))}",
-            f"        owner: {q(team[1])}",
-            f"        due: {(day + timedelta(days=5)).isoformat()}",
-            "    progress:",
-            f"      - milestone: m{rng.randrange(6)}",
-            f"        status: {rng.choice(['on-track', 'at-risk'])}",
-            f"    positives: [{q(sentence(rng))}]",
-        ]
-    return "\n".join(lines) + "\n"
 
 
 def measure(command: list[str], env: dict[str, str]) -> tuple[float, float]:
@@ -145,7 +81,7 @@ def main() -> None:
         for n in sizes:
             ws = Path(tmp) / f"ws-{n}"
             (ws / "content").mkdir(parents=True)
-            (ws / "content" / "big-case.yaml").write_text(make_case(n), encoding="utf-8")
+            (ws / "content" / "big-case.yaml").write_text(held_meetings_case(n), encoding="utf-8")
             common = ["--workspace", str(ws), "--today", TODAY.isoformat()]
             checks = [measure([*mend, "check", *common], env) for _ in range(args.runs)]
             check = statistics.median(mb for mb, _ in checks)

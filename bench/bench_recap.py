@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_recap.py [--cases 40] [--runs 7]
 
-Builds the recaps of N generated cases (bench_build's cases, names in many
+Builds the recaps of N generated cases (bench/cases.py's portfolio, names in many
 scripts) in one process, then, on the headers of those very recaps, prints
 medians per recap of:
 
@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_build import TODAY, make_workspace  # noqa: E402
+from cases import TODAY, make_workspace  # noqa: E402
 
 from generator.build import build  # noqa: E402
 from generator.headers import address_field, parse_head, unstructured_field  # noqa: E402

@@ -27,13 +27,9 @@ rewrite anything, use ``--edit``.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import io
-import itertools
-import re
-from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from pathlib import Path
@@ -49,9 +45,11 @@ from ruamel.yaml.scalarstring import (
     SingleQuotedScalarString,
 )
 
+from . import yamllines
 from .case import CaseFile, validate_case, validate_edit
 from .commitments import Standing
 from .errors import CaseError, MendError, Problem, WriteError
+from .gcpause import no_gc as _no_gc
 from .history import NumberedAction, number_actions
 from .model import Meeting
 from .output import atomic_write
@@ -67,39 +65,13 @@ from .reader import (
     read_node_sized,
 )
 from .schedule import checkins_between
+from .yamltext import edit_style
 
 #: The order of a meeting's keys in the case format (its model), used for new meetings.
 MEETING_KEYS = tuple(Meeting.model_fields)
 #: Lists written in flow style (``[a, b]``) in a new meeting: short names.
 FLOW_LISTS = ("attendees",)
 BOM = b"\xef\xbb\xbf"
-#: What PyYAML counts as a line break, so that our line numbers are its.
-_BREAK_RE = re.compile(r"\r\n|[\n\r\x85\u2028\u2029]")
-_COMMENT_RE = re.compile(r"^\s*#")
-_YAML11 = yaml.resolver.Resolver()
-#: libyaml's loader (what mend reads cases with), else PyYAML's own.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-@contextlib.contextmanager
-def _no_gc() -> Iterator[None]:
-    """Hold off the cyclic garbage collector while a case's node trees are alive.
-
-    Composing a long case makes a million small objects that hold no cycles
-    to collect; with the collector on, its full passes over them tripled the
-    time of ``mend log`` on a 2,000-meeting case (1.6 s against 4.4 s).
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-#: PyYAML's emitter, for its analysis of how a string may be written.
-_ANALYSER = yaml.emitter.Emitter(io.StringIO(), allow_unicode=True)
 
 
 # -- what to record ------------------------------------------------------------------
@@ -183,89 +155,6 @@ def backup_path(path: Path) -> Path:
 # -- reading the file ------------------------------------------------------------------
 
 
-#: What str.splitlines counts as a line break and YAML does not.
-_NOT_YAML_BREAKS = ("\v", "\f", "\x1c", "\x1d", "\x1e")
-
-
-def _split_lines(text: str) -> list[str]:
-    """Lines as YAML counts them, each with its own line break (if any)."""
-    if not any(char in text for char in _NOT_YAML_BREAKS):
-        # The same breaks as YAML's (\r\n, \n, \r, U+0085, U+2028, U+2029), in C:
-        # the loop below took 0.1 s of a 2,000-meeting case.
-        return text.splitlines(keepends=True)
-    lines, pos = [], 0
-    for match in _BREAK_RE.finditer(text):
-        lines.append(text[pos : match.end()])
-        pos = match.end()
-    if pos < len(text):
-        lines.append(text[pos:])
-    return lines
-
-
-def _content(line: str) -> str:
-    return _BREAK_RE.sub("", line)
-
-
-def _is_blank_or_comment(line: str) -> bool:
-    stripped = _content(line).strip()
-    return not stripped or stripped.startswith("#")
-
-
-def _indent_of(line: str) -> int:
-    text = _content(line)
-    return len(text) - len(text.lstrip(" "))
-
-
-def _walk_ids(root: yaml.Node) -> tuple[set[int], set[int]]:
-    """The ``id`` of every node under ``root`` (itself included), and of those
-    reached twice: an alias is the very node object of its anchor."""
-    seen: set[int] = set()
-    shared: set[int] = set()
-    stack = [root]
-    while stack:
-        current = stack.pop()
-        if id(current) in seen:
-            shared.add(id(current))
-            continue
-        seen.add(id(current))
-        if isinstance(current, yaml.MappingNode):
-            for key, value in current.value:
-                stack.append(key)
-                stack.append(value)
-        elif isinstance(current, yaml.SequenceNode):
-            stack.extend(current.value)
-    return seen, shared
-
-
-def _subtree(node: yaml.Node) -> set[int]:
-    """The ``id`` of every node under ``node``, itself included."""
-    return _walk_ids(node)[0]
-
-
-def _shared_nodes(root: yaml.Node) -> set[int]:
-    """Nodes reached twice: an alias is the very node object of its anchor."""
-    return _walk_ids(root)[1]
-
-
-def _crossing_anchor(text: str, start: int, stop: int) -> tuple[str | None, int | None, int]:
-    """An anchor or alias in lines ``start:stop``, and the line of its partner.
-
-    Only called to word a refusal: the parser's events are the one place
-    that still knows anchor names.
-    """
-    uses: dict[str, list[int]] = {}
-    for event in yaml.parse(text, Loader=_LOADER):
-        anchor = getattr(event, "anchor", None)
-        if anchor is not None:
-            uses.setdefault(anchor, []).append(event.start_mark.line if event.start_mark else 0)
-    for name, lines in uses.items():
-        inside = [line for line in lines if start <= line < stop]
-        others = [line for line in lines if line != (inside[0] if inside else None)]
-        if inside and others:
-            return name, inside[0], others[0]
-    return None, None, start
-
-
 @dataclass
 class _Source:
     """A case file as read: bytes, text, lines, node tree and validated case."""
@@ -299,8 +188,8 @@ class _Source:
             default_timezone=default_timezone,
             problems=problems,
         )
-        split = _split_lines(text)
-        first_break = _BREAK_RE.search(text)
+        split = yamllines.split_lines(text)
+        first_break = yamllines.BREAK_RE.search(text)
         source = cls(
             path=path,
             display=display,
@@ -348,7 +237,7 @@ class _Source:
         empty = is_null(value) or (isinstance(value, yaml.SequenceNode) and not value.value)
         if (
             empty
-            and not _is_empty_null(value)
+            and not yamllines.is_empty_null(value)
             and not value.start_mark.line == value.end_mark.line == key.start_mark.line
         ):
             raise self.refuse(
@@ -369,7 +258,7 @@ class _Source:
     def shared(self) -> set[int]:
         """The nodes an alias reaches from more than one place (by ``id``)."""
         if self._shared is None:
-            self._shared = _shared_nodes(self.root) if "&" in self.text else set()
+            self._shared = yamllines.shared_nodes(self.root) if "&" in self.text else set()
         return self._shared
 
     def check_not_shared(self, index: int, item: yaml.Node, start: int, stop: int) -> None:
@@ -383,9 +272,9 @@ class _Source:
         one would add to the other (a concern would become a positive).
         """
         shared = self.shared()
-        if not shared or not shared & _subtree(item):
+        if not shared or not shared & yamllines.subtree(item):
             return
-        name, line, other = _crossing_anchor(self.text, start, stop)
+        name, line, other = yamllines.crossing_anchor(self.text, start, stop)
         raise self.refuse(
             line if line is not None else start,
             f"meetings[{index}]",
@@ -408,122 +297,12 @@ class _Source:
 # -- where things are in the text -------------------------------------------------------
 
 
-def _is_empty_null(node: yaml.Node) -> bool:
-    """A value left out entirely (``meetings:``), not a written ``~`` or ``null``."""
-    return is_null(node) and node.value == ""
+def _detect_indent(source: _Source) -> yamllines.Indent:
+    """The file's indentation: the meetings list's, else its first block list's."""
+    return yamllines.detect_indent(source.root, source.lines, source.meetings_node())
 
 
-def _last_line(node: yaml.Node) -> int:
-    """The last line that holds any of a node's content (0-based)."""
-    if isinstance(node, yaml.ScalarNode):
-        end = node.end_mark
-        if node.style in ("|", ">") and end.column == 0:
-            return end.line - 1  # a block scalar ends at the start of the next line
-        return end.line
-    if isinstance(node, yaml.CollectionNode) and node.flow_style:
-        return node.end_mark.line
-    last = node.start_mark.line
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            last = max(last, _last_line(key))
-            if not _is_empty_null(value):
-                last = max(last, _last_line(value))
-    else:
-        for item in node.value:
-            last = max(last, _last_line(item))
-    return last
-
-
-def _dash_line(lines: list[str], item: yaml.Node) -> int:
-    """The line of the ``-`` that starts a block sequence item."""
-    line, column = item.start_mark.line, item.start_mark.column
-    if "-" in _content(lines[line])[:column]:
-        return line
-    # ``-`` alone on its line, the item below it
-    k = line - 1
-    while k > 0 and _is_blank_or_comment(lines[k]):
-        k -= 1
-    return k
-
-
-def _dash_column(lines: list[str], item: yaml.Node) -> int:
-    line = _content(lines[_dash_line(lines, item)])
-    return line.index("-")
-
-
-def _after_item(lines: list[str], item: yaml.Node) -> int:
-    """Where a new item goes after ``item``: past its content and the
-    comments indented under it, before blank lines and outdented comments."""
-    dash = _dash_column(lines, item)
-    at = _last_line(item) + 1
-    while (
-        at < len(lines)
-        and _content(lines[at]).strip().startswith("#")
-        and _indent_of(lines[at]) > dash
-    ):
-        at += 1
-    return at
-
-
-@dataclass(frozen=True)
-class _Indent:
-    mapping: int = 2
-    sequence: int = 4
-    offset: int = 2
-
-
-def _block_sequences(node: yaml.Node) -> Iterable[tuple[yaml.Node, yaml.SequenceNode]]:
-    """Every (key, block sequence with items) pair under ``node``, breadth first."""
-    queue = deque([node])
-    while queue:
-        current = queue.popleft()
-        if isinstance(current, yaml.MappingNode):
-            for key, value in current.value:
-                if isinstance(value, yaml.SequenceNode) and not value.flow_style and value.value:
-                    yield key, value
-                queue.append(value)
-        elif isinstance(current, yaml.SequenceNode):
-            queue.extend(current.value)
-
-
-def _detect_indent(source: _Source) -> _Indent:
-    """The file's indentation, which ruamel.yaml cannot detect by itself.
-
-    The meetings list decides the sequence style when it has items (that is
-    where the new lines go); else the first block list of the file does.
-    """
-    mapping = 2
-    for key, value in source.root.value:
-        if isinstance(value, yaml.MappingNode) and not value.flow_style and value.value:
-            mapping = max(1, value.value[0][0].start_mark.column - key.start_mark.column)
-            break
-    found = source.meetings_node()
-    candidates: Iterable[tuple[yaml.Node, yaml.SequenceNode]] = _block_sequences(source.root)
-    if (
-        found
-        and isinstance(found[1], yaml.SequenceNode)
-        and not found[1].flow_style
-        and found[1].value
-    ):
-        # Lazily: walking the whole tree of a long case costs more than the edit.
-        candidates = itertools.chain([found], candidates)  # type: ignore[list-item]
-    for key, seq in candidates:
-        item = seq.value[0]
-        dash = _dash_column(source.lines, item)
-        same_line = _dash_line(source.lines, item) == item.start_mark.line
-        content = item.start_mark.column if same_line else dash + 2
-        offset = dash - key.start_mark.column
-        if offset < 0:
-            continue
-        return _Indent(
-            mapping=mapping,
-            sequence=max(content - key.start_mark.column, offset + 2),
-            offset=offset,
-        )
-    return _Indent(mapping=mapping, sequence=mapping + 2, offset=mapping)
-
-
-def _yaml(indent: _Indent) -> YAML:
+def _yaml(indent: yamllines.Indent) -> YAML:
     y = YAML(typ="rt")
     y.preserve_quotes = True
     y.width = 1_000_000  # never fold a long line the user did not fold
@@ -572,30 +351,18 @@ def _plain(value: Any) -> Any:
 def _scalar(text: str) -> Any:
     """A string as a YAML scalar that reads back as this string everywhere.
 
-    ruamel.yaml quotes what YAML 1.2 would read as another type, and writes
-    plain what its own parser reads back; but mend reads case files with
-    PyYAML, which is stricter (``[:0]`` is an error to it in a flow list).
-    So a text stays plain only if PyYAML's own emitter would write it plain
-    in both block and flow context *and* YAML 1.1 resolves it to a string
-    (not ``yes``, ``off`` or ``1:30``); else it is single-quoted, or
-    double-quoted when single quotes cannot hold it (a tab). Text on several
-    lines becomes a ``|`` block.
+    The style is :func:`generator.yamltext.edit_style`'s, the one rule of
+    how mend writes a text; here it becomes ruamel.yaml's scalar type.
+    Text on several lines becomes a ``|`` block.
     """
-    if "\n" in text:
+    style = edit_style(text)
+    if style == "|":
         return LiteralScalarString(text.strip("\n") if text.strip() else text)
-    if not text:
-        return text
-    analysis = _ANALYSER.analyze_scalar(text)
-    plain = (
-        analysis.allow_flow_plain
-        and analysis.allow_block_plain
-        and _YAML11.resolve(yaml.ScalarNode, text, (True, False)) == "tag:yaml.org,2002:str"
-    )
-    if plain:
-        return text
-    if analysis.allow_single_quoted:
+    if style == "'":
         return SingleQuotedScalarString(text)
-    return DoubleQuotedScalarString(text)
+    if style == '"':
+        return DoubleQuotedScalarString(text)
+    return text
 
 
 def _clock(value: time) -> DoubleQuotedScalarString:
@@ -749,106 +516,6 @@ def _item_with(items: Sequence[Any] | None, key: str, value: str) -> Any:
 Change = Callable[[CommentedMap], "CommentedSeq | None"]
 
 
-@dataclass
-class _Splice:
-    start: int
-    stop: int
-    lines: list[str]  # without line breaks
-
-
-def _fragment(lines: Sequence[str]) -> str:
-    return "".join(_content(line) + "\n" for line in lines)
-
-
-def _line_comments(lines: Iterable[str]) -> Counter[str]:
-    return Counter(
-        _content(line).strip() for line in lines if _content(line).strip().startswith("#")
-    )
-
-
-def _comments(lines: Sequence[str]) -> Counter[str] | None:
-    """Every comment in ``lines``, on a line of its own or after a value.
-
-    A ``#`` starts a comment only outside a value, so the lines are split
-    into tokens (by libyaml, which reads every layout PyYAML does) and
-    comments looked for between them. ``None`` when the lines do not scan
-    on their own.
-    """
-    text = _fragment(lines)
-    try:
-        tokens = list(yaml.scan(text, Loader=_LOADER))
-    except yaml.YAMLError:
-        return None
-    found: Counter[str] = Counter()
-    pos = 0
-    for token in [*tokens, None]:
-        start = len(text) if token is None else token.start_mark.index
-        if token is not None and token.end_mark.index <= pos:
-            continue
-        for line in text[pos : max(start, pos)].splitlines():
-            if "#" in line:
-                found["#" + line.partition("#")[2].rstrip()] += 1
-        if token is not None:
-            pos = token.end_mark.index
-    return found
-
-
-def _lost_comments(old: Sequence[str], new: Sequence[str]) -> Counter[str]:
-    """The comments of ``old`` that ``new`` does not have."""
-    before, after = _comments(old), _comments(new)
-    if before is None or after is None:
-        before, after = _line_comments(old), _line_comments(new)
-    return before - after
-
-
-def _untab(text: str) -> str:
-    """``text`` with the tabs that separate tokens written as spaces.
-
-    YAML (and PyYAML) allow a tab before a comment or a value
-    (``date: 2026-11-10<TAB># the kickoff``); ruamel.yaml's scanner refuses
-    it. Only tabs between tokens change, not those inside a value or after
-    the ``#`` of a comment, so the meeting reads the same; it is the
-    meeting being rewritten anyway.
-    """
-    if "\t" not in text:
-        return text
-    try:
-        tokens = list(yaml.scan(text, Loader=_LOADER))  # libyaml reads such tabs
-    except yaml.YAMLError:
-        return text
-    out, pos = [], 0
-    for token in tokens:
-        start, end = token.start_mark.index, token.end_mark.index
-        if end <= pos:
-            continue
-        start = max(start, pos)
-        out.append(_untab_gap(text[pos:start]))
-        out.append(text[start:end])
-        pos = end
-    out.append(_untab_gap(text[pos:]))
-    return "".join(out)
-
-
-def _untab_gap(gap: str) -> str:
-    """Tabs as spaces in the text between two tokens, up to a comment on each line."""
-    out = []
-    for line in gap.splitlines(keepends=True):
-        code, hash_, comment = line.partition("#")
-        out.append(code.replace("\t", " ") + hash_ + comment)
-    return "".join(out)
-
-
-def _has_anchor(lines: Sequence[str]) -> bool:
-    """Whether lines written for a meeting hold a YAML anchor or alias (by libyaml's tokens)."""
-    if "&" not in "".join(lines) and "*" not in "".join(lines):
-        return False
-    try:
-        tokens = yaml.scan(_fragment(lines), Loader=_LOADER)
-        return any(isinstance(t, (yaml.AnchorToken, yaml.AliasToken)) for t in tokens)
-    except yaml.YAMLError:
-        return True
-
-
 def _read_alone(lines: Sequence[str], display: str) -> Any:
     """How mend reads a meeting's lines on their own, as the one item of a list.
 
@@ -857,14 +524,8 @@ def _read_alone(lines: Sequence[str], display: str) -> Any:
     alone as in the file (else they are not the meeting's alone), and the
     lines written must read the same in the edited file.
     """
-    root = yaml.compose("meetings:\n" + _fragment(lines), Loader=_LOADER)
+    root = yaml.compose("meetings:\n" + yamllines.fragment(lines), Loader=yamllines.LOADER)
     return read_node(cast(yaml.MappingNode, root), display)[0]["meetings"][0]
-
-
-def _shifted(lines: Iterable[str], column: int) -> list[str]:
-    """Lines emitted for a top-level key at column 0, moved under a key at ``column``."""
-    pad = " " * column
-    return [pad + line if line else line for line in lines]
 
 
 def _meeting_span(source: _Source, index: int) -> tuple[yaml.Node, int, int]:
@@ -872,7 +533,7 @@ def _meeting_span(source: _Source, index: int) -> tuple[yaml.Node, int, int]:
     found = source.meetings_node()
     assert found is not None and isinstance(found[1], yaml.SequenceNode)  # check_layout
     item = found[1].value[index]
-    return item, _dash_line(source.lines, item), _last_line(item) + 1
+    return item, yamllines.dash_line(source.lines, item), yamllines.last_line(item) + 1
 
 
 def _read_meeting(source: _Source, y: YAML, index: int) -> Any:
@@ -894,7 +555,7 @@ def _read_meeting(source: _Source, y: YAML, index: int) -> Any:
             "mend log cannot edit it: edit the meeting by hand",
         )
     try:
-        return y.load("meetings:\n" + _untab(_fragment(lines)))
+        return y.load("meetings:\n" + yamllines.untab(yamllines.fragment(lines)))
     except RuamelError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         reason = str(getattr(exc, "problem", None) or exc).split("\n")[0]
@@ -919,7 +580,7 @@ class _Editor:
         self.source = source
         self.indent = _detect_indent(source)
         self.yaml = _yaml(self.indent)
-        self.splices: list[_Splice] = []
+        self.splices: list[yamllines.Splice] = []
         # What the whole file must read as once edited: as before, but the
         # meetings changed or added.
         self.expected = dict(source.data)
@@ -941,8 +602,8 @@ class _Editor:
     def _emit(self, data: Any, line: int) -> list[str]:
         """The lines of ``data``, a one-meeting list under a ``meetings`` key, without
         the key: checked to read back as that meeting."""
-        lines = _shifted(_dump(self.yaml, data)[1:], self.column)
-        again = _load(self.yaml, "meetings:\n" + _fragment(lines), "the edited meeting")
+        lines = yamllines.shifted(_dump(self.yaml, data)[1:], self.column)
+        again = _load(self.yaml, "meetings:\n" + yamllines.fragment(lines), "the edited meeting")
         if _plain(again["meetings"]) != _plain(data["meetings"]):
             raise self.source.refuse(
                 line,
@@ -980,12 +641,12 @@ class _Editor:
                     data["meetings"] = replacement
             emitted = self._emit(data, start)
             self._expect_meeting(index, _read_alone(emitted, display))
-            self.splices.append(_Splice(start, stop, emitted))
+            self.splices.append(yamllines.Splice(start, stop, emitted))
         if new is not None:
-            at = _after_item(lines, seq.value[-1])
+            at = yamllines.after_item(lines, seq.value[-1])
             emitted = self._emit({"meetings": [new]}, at)
             self._expect_meeting(None, _read_alone(emitted, display))
-            self.splices.append(_Splice(at, at, emitted))
+            self.splices.append(yamllines.Splice(at, at, emitted))
 
     # ``meetings: []``, ``meetings: null`` or ``meetings:``: the first meeting.
     def _fill_key(self, key: yaml.Node, value: yaml.Node, new: CommentedMap) -> None:
@@ -995,24 +656,24 @@ class _Editor:
         has made sure the value is on the key's line.
         """
         line = key.start_mark.line
-        content = _content(self.source.lines[line])
-        if not _is_empty_null(value):
+        content = yamllines.content(self.source.lines[line])
+        if not yamllines.is_empty_null(value):
             head = content[: value.start_mark.column].rstrip(" \t")
             tail = content[value.end_mark.column :]
             content = head + tail if tail.strip() else head
         emitted = self._emit({"meetings": [new]}, line)
         self._expect_meeting(None, _read_alone(emitted, self.source.display))
-        self.splices.append(_Splice(line, line + 1, [content, *emitted]))
+        self.splices.append(yamllines.Splice(line, line + 1, [content, *emitted]))
 
     # No ``meetings`` key: add one after the last key of the file.
     def _add_key(self, new: CommentedMap) -> None:
-        at = _last_line(self.source.root) + 1
+        at = yamllines.last_line(self.source.root) + 1
         emitted = self._emit({"meetings": [new]}, at)
         self._expect_meeting(None, _read_alone(emitted, self.source.display))
         text = [" " * self.column + "meetings:", *emitted]
         if self._blank_between_sections():
             text.insert(0, "")
-        self.splices.append(_Splice(at, at, text))
+        self.splices.append(yamllines.Splice(at, at, text))
 
     def _blank_between_sections(self) -> bool:
         """Whether the file separates its top-level keys with blank lines."""
@@ -1020,9 +681,9 @@ class _Editor:
         votes = []
         for key, _ in self.source.root.value[1:]:
             k = key.start_mark.line - 1
-            while k >= 0 and _content(lines[k]).strip().startswith("#"):
+            while k >= 0 and yamllines.content(lines[k]).strip().startswith("#"):
                 k -= 1
-            votes.append(k >= 0 and not _content(lines[k]).strip())
+            votes.append(k >= 0 and not yamllines.content(lines[k]).strip())
         return bool(votes) and sum(votes) * 2 >= len(votes)
 
     def _read_window(self, out: list[str]) -> tuple[Any, dict[Any, int], list[Problem]] | None:
@@ -1050,7 +711,7 @@ class _Editor:
             return None
         seq, changed, added = self.block
         items = seq.value
-        if any(_has_anchor(splice.lines) for splice in self.splices):
+        if any(yamllines.has_anchor(splice.lines) for splice in self.splices):
             return None
         old_lines = self.source.lines
         first = min([*changed, len(items)] if added else changed)
@@ -1058,9 +719,9 @@ class _Editor:
         lo = max(first - 1, 0)  # the first item in the window
         key = self.source.meetings_node()
         assert key is not None  # _edit_block
-        start = _dash_line(old_lines, items[lo]) if first > 0 else key[0].start_mark.line
+        start = yamllines.dash_line(old_lines, items[lo]) if first > 0 else key[0].start_mark.line
         to_end = last + 1 >= len(items)
-        stop = len(old_lines) if to_end else _last_line(items[last + 1]) + 1
+        stop = len(old_lines) if to_end else yamllines.last_line(items[last + 1]) + 1
         delta = len(out) - len(old_lines)
         newline = self.source.newline
         header = [" " * self.column + "meetings:" + newline] if first > 0 else []
@@ -1118,11 +779,11 @@ class _Editor:
         newline = self.source.newline
         for splice in sorted(self.splices, key=lambda s: s.start, reverse=True):
             old = out[splice.start : splice.stop]
-            lost = _lost_comments(old, splice.lines)
+            lost = yamllines.lost_comments(old, splice.lines)
             if lost:
                 comment = next(iter(lost))
                 at = splice.start + next(
-                    (i for i, line in enumerate(old) if comment in _content(line)), 0
+                    (i for i, line in enumerate(old) if comment in yamllines.content(line)), 0
                 )
                 raise self.source.refuse(
                     at,
@@ -1131,7 +792,7 @@ class _Editor:
                     "a flow collection, {...} or [...]); nothing was written. Move the comment "
                     "out of the brackets, or edit the meeting by hand",
                 )
-            if splice.start > 0 and not _BREAK_RE.search(out[splice.start - 1]):
+            if splice.start > 0 and not yamllines.BREAK_RE.search(out[splice.start - 1]):
                 out[splice.start - 1] += newline
             out[splice.start : splice.stop] = [line + newline for line in splice.lines]
         text = "".join(out)
@@ -1439,7 +1100,7 @@ def meeting_snippet(
     return header + _snippet_body(y, container, indent)
 
 
-def _snippet_body(y: YAML, container: Any, indent: _Indent) -> str:
+def _snippet_body(y: YAML, container: Any, indent: yamllines.Indent) -> str:
     """A meeting as the editor shows it, at column 0.
 
     ruamel.yaml keeps a comment at the column it had in the file, so the
@@ -1470,7 +1131,9 @@ def _unchanged(source: _Source, index: int, edited: CommentedMap, shifted: list[
         return False
     _, start, stop = _meeting_span(source, index)
     lines = source.lines[start:stop]
-    return not _lost_comments(lines, shifted) and not _lost_comments(shifted, lines)
+    return not yamllines.lost_comments(lines, shifted) and not yamllines.lost_comments(
+        shifted, lines
+    )
 
 
 def _snippet_error(exc: RuamelError, text: str, body: str) -> str:

@@ -13,6 +13,7 @@ what this returns.
 from __future__ import annotations
 
 import functools
+import operator
 import os
 import re
 from collections.abc import Iterable
@@ -697,6 +698,7 @@ def parse_yaml(text: str, display: str) -> tuple[Any, dict[Path_, int], list[Pro
 #: libyaml's loader where PyYAML has it, else PyYAML's own.
 _BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _NULLS = frozenset(("", "~", "null", "Null", "NULL"))
+_SCALAR, _SEQUENCE = yaml.ScalarNode, yaml.SequenceNode
 
 
 class CaseLoader(_BASE_LOADER):  # type: ignore[misc, valid-type]
@@ -710,13 +712,24 @@ class CaseLoader(_BASE_LOADER):  # type: ignore[misc, valid-type]
     """
 
     def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
-        if kind is yaml.ScalarNode and implicit[0]:
-            if value in _NULLS:
-                return "tag:yaml.org,2002:null"
-            if value in ("<<", "="):
-                return "tag:yaml.org,2002:merge" if value == "<<" else "tag:yaml.org,2002:value"
+        # PyYAML's BaseResolver.resolve, for a loader without path resolvers
+        # (below): the default tags, without a second call for every node.
+        if kind is _SCALAR:
+            if implicit[0]:
+                if value in _NULLS:
+                    return "tag:yaml.org,2002:null"
+                if value in ("<<", "="):
+                    return "tag:yaml.org,2002:merge" if value == "<<" else "tag:yaml.org,2002:value"
             return "tag:yaml.org,2002:str"
-        return super().resolve(kind, value, implicit)
+        return "tag:yaml.org,2002:seq" if kind is _SEQUENCE else "tag:yaml.org,2002:map"
+
+    # libyaml's composer calls these two around every node, for the
+    # bookkeeping of path resolvers (``add_path_resolver``), which a case
+    # loader has none of: builtins that do nothing, so no Python call is
+    # made for each of a long case's 60,000 nodes. (``operator.is_`` takes
+    # the node and its index and compares them; ``tuple()`` returns ``()``.)
+    descend_resolver = staticmethod(operator.is_)
+    ascend_resolver = staticmethod(tuple)
 
 
 def _compose_all(text: str, loader: type) -> list[yaml.Node]:
@@ -784,12 +797,28 @@ def read_case_text(
     return root, data, lines, problems, size
 
 
+#: A line's text, between the breaks ``str.splitlines`` knows.
+_LINE_RE = re.compile(r"[^\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]+")
+
+
+def _has_content(text: str) -> bool:
+    """Whether any line of ``text`` is more than blanks or a comment.
+
+    The lines are ``str.splitlines``'s, looked at one by one until the
+    first with content (nearly always the first or second): splitting a
+    2,000-meeting case whole, to look at two lines, took longer.
+    """
+    for match in _LINE_RE.finditer(text):
+        line = match.group().strip()
+        if line and not line.startswith("#"):
+            return True
+    return False
+
+
 def _compose_root(text: str, display: str) -> tuple[yaml.MappingNode, bool | None]:
     """:func:`compose_case`, but for the depth check on the tree of a single
     mapping, left to the caller (see :func:`_compose_deferred`)."""
-    if not text.strip() or all(
-        not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
-    ):
+    if not _has_content(text):
         raise CaseError([Problem(display, 1, "", EMPTY_MESSAGE)])
     loader = CaseLoader
     try:

@@ -6,6 +6,7 @@ answer each, checking that the questions come in the order of the method.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from collections.abc import Iterable
 from datetime import date
@@ -21,7 +22,8 @@ from generator.cli import main
 from generator.coach import coach
 from generator.config import load_config
 from generator.errors import MendError
-from generator.scaffold import Interview, init, new_case, write_new
+from generator.prompts import Interview
+from generator.scaffold import init, new_case, write_new
 
 from .conftest import FULL_CASE, TODAY, make_workspace
 
@@ -493,3 +495,112 @@ def test_new_stops_cleanly_when_the_input_ends(tmp_path):
     result = run("new", "--workspace", str(root), input="Harbour rebrand\n")
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert list((root / "content").iterdir()) == []
+
+
+# -- the written text, byte for byte -------------------------------------------------
+
+GOLDEN = Path(__file__).parent / "golden"
+
+#: A ``--from`` case whose texts need every way of writing a YAML scalar:
+#: colons, hashes, indicators, words YAML 1.1 or 1.2 reads as other types,
+#: escapes, several lines, trailing spaces and non-ASCII.
+AWKWARD_CASE = """\
+title: "Harbour: the rebrand # again"
+timezone: Europe/Dublin
+client:
+  organisation: "- Harbour & Co"
+  culture: "yes"
+  contacts:
+    - name: "Mo Byrne"
+      role: "0o17"
+      email: mo@harbour.example
+      phone: "+353 1 555 0100"
+    - name: "Siobhán Ó Briain"
+      role: "~tilde"
+      phone: "1:30"
+team:
+  organisation: "@studio"
+  members:
+    - name: "Ciara Walsh"
+      role: "null"
+incident:
+  summary: "Tabs\\there and a \\"quote\\" and a bell \\a and a line\\u2028separator"
+  occurred: 2026-10-30
+  impact: "Two lines,\\nthe second with a trailing space   "
+listening:
+  facts:
+    - text: "'single' and \\"double\\""
+      source: client
+      disputed: true
+      note: "a note: with a colon"
+  unsaid: ["  leading spaces", "trailing spaces  ", "%percent", "*star", "[bracket"]
+  questions: ["Help me understand: why?"]
+  restatements: ["1e3", "0x1F", "2026-11-10", "true", "Off"]
+ownership:
+  mistakes: ["We said \\"soon\\"", "émoji 🎉 too"]
+  apology: |-
+    We are sorry.
+
+    Truly.
+framing:
+  shared: "x\\ty"
+affirmations: ["> folded?", "| literal?", "!tag", "&anchor", "`tick"]
+plan:
+  objectives:
+    - id: trust
+      text: "Trust: back"
+  milestones:
+    - id: review
+      title: "Brand review #1"
+      due: 2026-12-10
+      objective: trust
+  checkins:
+    cadence: fortnightly
+    weekday: thursday
+    time: "09:30"
+    duration: 45
+    channel: "video: Teams"
+    starts: 2026-11-26
+"""
+
+
+@pytest.mark.parametrize("name", ["full", "minimal", "from-acme", "from-awkward"])
+def test_new_writes_the_golden_text(tmp_path, name):
+    """The case text ``mend new`` writes, byte for byte (regenerate as test_golden.py says)."""
+    if name.startswith("from-"):
+        source = {"from-acme": FULL_CASE, "from-awkward": AWKWARD_CASE}[name]
+        root = make_workspace(tmp_path / "ws", {"source.yaml": source})
+        person = Person([])
+        person.prompt = lambda text, **_: "copy" if text.startswith("Case id") else ""  # type: ignore[method-assign]
+        written = new_case(
+            Workspace.open(root), today=TODAY, source="source", ui=person.interview()
+        )
+        path = written.path
+    else:
+        script = FULL_ANSWERS if name == "full" else MINIMAL_ANSWERS
+        _, path = interview(empty_workspace(tmp_path), script)
+    actual = path.read_text(encoding="utf-8")
+    golden = GOLDEN / f"new-{name}.yaml"
+    if os.environ.get("MEND_UPDATE_GOLDEN"):
+        golden.write_text(actual, encoding="utf-8")
+    assert actual == golden.read_text(encoding="utf-8")
+
+
+def test_new_from_escapes_the_control_characters_of_its_suggestions(tmp_path):
+    """A suggestion from a case file reaches the terminal escaped, as every message does.
+
+    ``culture`` here would set the terminal's title if it were printed raw
+    in the prompt that offers it as the suggested answer.
+    """
+    hostile = FULL_CASE.replace(
+        "culture: SENTINEL-CULTURE decisions go through a steering committee",
+        'culture: "\\e]0;pwned\\aSENTINEL-CULTURE"',
+    )
+    root = make_workspace(tmp_path / "ws", {"acme.yaml": hostile})
+    answers = "\n" * 200
+    result = run(
+        "new", "--workspace", str(root), "--today", TODAY.isoformat(), "--from", "acme",
+        input=answers,
+    )  # fmt: skip
+    assert "\\x1b]0;pwned\\x07SENTINEL-CULTURE" in result.output
+    assert "\x1b" not in click.unstyle(result.output) and "\x07" not in result.output
