@@ -17,6 +17,7 @@ from datetime import date
 from datetime import date as Day
 from typing import Any
 
+from .commitments import Standing, Update, update_view, updates_at
 from .model import Action, Case
 from .progress import STATUS_LABELS, Rollup, rollup
 from .schedule import held_meetings
@@ -96,10 +97,18 @@ class MeetingChanges:
     decisions: tuple[str, ...]
     new_actions: tuple[NumberedAction, ...]
     closed_actions: tuple[NumberedAction, ...]
+    #: The commitments updated at that meeting, each with its update.
+    commitments: tuple[tuple[Standing, Update], ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not (self.moves or self.decisions or self.new_actions or self.closed_actions)
+        return not (
+            self.moves
+            or self.decisions
+            or self.new_actions
+            or self.closed_actions
+            or self.commitments
+        )
 
 
 @dataclass(frozen=True)
@@ -219,6 +228,7 @@ def compute(case: Case, today: date) -> History:
             decisions=tuple(latest.decisions),
             new_actions=tuple(a for a in actions if a.meeting == latest.date),
             closed_actions=(_closed_since(actions, previous.date, latest.date) if previous else ()),
+            commitments=tuple(updates_at(case, latest.date, today)),
         )
     by_owner = open_by_owner(actions, today)
     return History(
@@ -279,6 +289,11 @@ def as_view(history: History, text: Callable[[str], str] = str) -> dict[str, Any
             "decisions": [text(d) for d in changes.decisions],
             "new_actions": [_action_view(a, today, text) for a in changes.new_actions],
             "closed_actions": [_action_view(a, today, text) for a in changes.closed_actions],
+            "commitments": [
+                {"text": text(s.commitment.text), **update_view(u, text)}
+                for s, u in changes.commitments
+            ],
+            "kept": [text(s.commitment.text) for s, u in changes.commitments if u.status == "kept"],
             "empty": changes.empty,
         }
     r = history.rollup

@@ -6,8 +6,10 @@ into the PDF as it is. The same case and day give the same bytes.
 
 What it shows: every milestone at its due date, marked by its current status
 with a shape *and* a colour *and* a word (a reader who cannot tell the
-colours apart, or prints in grey, loses nothing), a dashed line for today,
-and the check-in dates as ticks on the axis. Labels go into rows under the
+colours apart, or prints in grey, loses nothing), every commitment of the
+agreement that has a due date as a diamond (filled unless still open) in its
+status's colour with its status in words, a dashed line for today, and the
+check-in dates as ticks on the axis. Labels go into rows under the
 axis, a label taking the first row where it fits, so thirty milestones in
 one week still read as thirty labels.
 """
@@ -16,9 +18,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from .commitments import COMMITMENT_LABELS, Standing, standings
 from .model import Case
 from .progress import STATUS_LABELS, current_statuses, is_overdue
 from .render import long_date
@@ -50,6 +54,15 @@ COLOURS = {
     "missed": "#cf222e",
 }
 LEGEND_ORDER = ("done", "on-track", "planned", "at-risk", "missed")
+#: A commitment's colour by its current status, from the same palette.
+COMMITMENT_COLOURS = {
+    "open": "#6e7781",
+    "on-track": "#1f5f8b",
+    "at-risk": "#9a6700",
+    "kept": "#1a7f37",
+    "broken": "#cf222e",
+    "renegotiated": "#8250df",
+}
 
 # Characters XML 1.0 does not allow, even escaped.
 _INVALID_XML_RE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -120,6 +133,18 @@ def _mark(status: str, x: float, y: float) -> str:
         f"M{_num(x - 4.5)},{_num(y + 4.5)}L{_num(x + 4.5)},{_num(y - 4.5)}"
     )
     return f'<path class="mark" d="{d}" stroke="{colour}" stroke-width="2.5" fill="none"/>'
+
+
+def _diamond(status: str, x: float, y: float) -> str:
+    """A commitment's mark: a diamond, unlike every milestone shape; outlined while open."""
+    colour = COMMITMENT_COLOURS[status]
+    points = f"{_num(x)},{_num(y - 6)} {_num(x + 6)},{_num(y)} {_num(x)},{_num(y + 6)} {_num(x - 6)},{_num(y)}"
+    if status == "open":
+        return (
+            f'<polygon class="mark commitment-mark" points="{points}" fill="#ffffff" '
+            f'stroke="{colour}" stroke-width="1.5"/>'
+        )
+    return f'<polygon class="mark commitment-mark" points="{points}" fill="{colour}"/>'
 
 
 @dataclass(frozen=True)
@@ -207,7 +232,12 @@ def timeline_svg(case: Case, today: date) -> str:
     """The timeline of a case's milestones as an inline SVG element."""
     statuses = current_statuses(case)
     milestones = sorted(enumerate(case.plan.milestones), key=lambda pair: (pair[1].due, pair[0]))
-    start, end = _date_range([m.due for _, m in milestones] + [today])
+    promised = sorted(
+        (s for s in standings(case, today) if s.commitment.due is not None),
+        key=lambda s: (s.commitment.due, s.index),
+    )
+    dues = [m.due for _, m in milestones] + [s.commitment.due for s in promised if s.commitment.due]
+    start, end = _date_range([*dues, today])
     scale = _Scale(start, end)
     ident = escape(f"timeline-{case.id or 'case'}")
 
@@ -215,18 +245,19 @@ def timeline_svg(case: Case, today: date) -> str:
     for _, m in milestones:
         status = statuses[m.id]
         labels.append((_shorten(m.title), STATUS_LABELS[status].lower()))
+    for s in promised:
+        labels.append((_shorten(s.commitment.text), COMMITMENT_LABELS[s.status].lower()))
     widths = [text_width(f"{title} \u00b7 {word}") for title, word in labels]
-    placed = _place(
-        [(scale.x(m.due), w) for (_, m), w in zip(milestones, widths, strict=True)],
-        MARGIN,
-        WIDTH - MARGIN,
-    )
+    xs = [scale.x(m.due) for _, m in milestones] + [
+        scale.x(s.commitment.due) for s in promised if s.commitment.due
+    ]
+    placed = _place(list(zip(xs, widths, strict=True)), MARGIN, WIDTH - MARGIN)
     rows = max(p.row for p in placed) + 1
     bottom = FIRST_ROW_Y + (rows - 1) * ROW_HEIGHT + 12
     today_label_y = bottom + 14
     legend_y = today_label_y + 24
 
-    legend, legend_rows = _legend(statuses, legend_y)
+    legend, legend_rows = _legend(statuses, legend_y, commitments=len(promised))
     height = legend_y + (legend_rows - 1) * 18 + 12
 
     out = [
@@ -234,7 +265,7 @@ def timeline_svg(case: Case, today: date) -> str:
         f'width="{WIDTH}" height="{height}" role="img" aria-labelledby="{ident}-title {ident}-desc" '
         f'font-family="sans-serif" font-size="{FONT_SIZE}">',
         f'<title id="{ident}-title">Timeline of the milestones</title>',
-        f'<desc id="{ident}-desc">{escape(_description(case, statuses, today))}</desc>',
+        f'<desc id="{ident}-desc">{escape(_description(case, statuses, today, promised))}</desc>',
     ]
 
     # The axis, its date labels and the check-ins.
@@ -288,7 +319,8 @@ def timeline_svg(case: Case, today: date) -> str:
         f'text-anchor="{_edge_anchor(x_today, text_width(label))}" font-weight="bold">'
         f"{escape(label)}</text></g>"
     )
-    for (_, m), (title, word), p in zip(milestones, labels, placed, strict=True):
+    n = len(milestones)
+    for (_, m), (title, word), p in zip(milestones, labels[:n], placed[:n], strict=True):
         status = statuses[m.id]
         y = FIRST_ROW_Y + p.row * ROW_HEIGHT
         overdue = " (overdue)" if is_overdue(m, status, today) else ""
@@ -304,10 +336,34 @@ def timeline_svg(case: Case, today: date) -> str:
             f'{escape(title)} <tspan fill="{COLOURS[status]}">\u00b7 {escape(word)}</tspan></text>'
             "</g>"
         )
+    for s, (title, word), p in zip(promised, labels[n:], placed[n:], strict=True):
+        out.append(_commitment(s, title, word, p, today))
 
     out.extend(legend)
     out.append("</svg>")
     return "\n".join(out) + "\n"
+
+
+def _commitment(s: Standing, title: str, word: str, p: _Placed, today: date) -> str:
+    """One dated commitment: its diamond and its label, over a white box like a milestone's."""
+    c = s.commitment
+    assert c.due is not None
+    y = FIRST_ROW_Y + p.row * ROW_HEIGHT
+    overdue = " (overdue)" if s.overdue else ""
+    tip = f"Commitment: {c.text}: {COMMITMENT_LABELS[s.status].lower()}, due {long_date(c.due)}{overdue}"
+    tx = p.x + 9 if p.anchor == "start" else p.x - 9
+    ref = f' data-commitment="{escape(c.id)}"' if c.id else ""
+    return (
+        f'<g class="commitment status-{s.status}"{ref}>'
+        f"<title>{escape(tip)}</title>"
+        f'<rect x="{_num(p.left + 1)}" y="{_num(y - 8)}" width="{_num(p.right - p.left - 2)}" '
+        f'height="16" fill="#ffffff" fill-opacity="0.85"/>'
+        f"{_diamond(s.status, p.x, y)}"
+        f'<text x="{_num(tx)}" y="{_num(y + 4)}" text-anchor="{p.anchor}" fill="#222222" '
+        f'font-style="italic">{escape(title)} <tspan fill="{COMMITMENT_COLOURS[s.status]}">'
+        f"\u00b7 {escape(word)}</tspan></text>"
+        "</g>"
+    )
 
 
 def _edge_anchor(x: float, width: float) -> str:
@@ -319,8 +375,8 @@ def _edge_anchor(x: float, width: float) -> str:
     return "middle"
 
 
-def _legend(statuses: dict[str, str], y: int) -> tuple[list[str], int]:
-    """The key: every status with its shape and count, the check-in tick, today."""
+def _legend(statuses: dict[str, str], y: int, commitments: int = 0) -> tuple[list[str], int]:
+    """The key: every status with its shape and count, commitments, the check-in tick, today."""
     counts = {s: 0 for s in LEGEND_ORDER}
     for status in statuses.values():
         counts[status] += 1
@@ -328,6 +384,9 @@ def _legend(statuses: dict[str, str], y: int) -> tuple[list[str], int]:
     for status in LEGEND_ORDER:
         text = f"{STATUS_LABELS[status]} ({counts[status]})"
         entries.append((f"status:{status}:{text}", 16 + text_width(text)))
+    if commitments:
+        text = f"Commitment ({commitments})"
+        entries.append((f"commitment:{text}", 16 + text_width(text)))
     entries.append(("checkin:Check-in", 12 + text_width("Check-in")))
     entries.append(("today:Today", 18 + text_width("Today")))
     out = ['<g class="legend">']
@@ -341,6 +400,9 @@ def _legend(statuses: dict[str, str], y: int) -> tuple[list[str], int]:
             status, _, text = rest.partition(":")
             out.append(_mark(status, x + 5, cy - 4))
             out.append(f'<text x="{_num(x + 14)}" y="{cy}">{escape(text)}</text>')
+        elif kind == "commitment":
+            out.append(_diamond("on-track", x + 5, cy - 4))
+            out.append(f'<text x="{_num(x + 14)}" y="{cy}">{escape(rest)}</text>')
         elif kind == "checkin":
             out.append(
                 f'<line x1="{_num(x + 4)}" y1="{cy - 9}" x2="{_num(x + 4)}" y2="{cy + 1}" '
@@ -358,10 +420,18 @@ def _legend(statuses: dict[str, str], y: int) -> tuple[list[str], int]:
     return out, row + 1
 
 
-def _description(case: Case, statuses: dict[str, str], today: date) -> str:
+def _description(
+    case: Case, statuses: dict[str, str], today: date, promised: Sequence[Standing] = ()
+) -> str:
     """The timeline in words, for screen readers and text-only mail clients."""
     parts = [
         f"{m.title}: {STATUS_LABELS[statuses[m.id]].lower()}, due {long_date(m.due)}"
         for m in sorted(case.plan.milestones, key=lambda m: m.due)
     ]
+    parts.extend(
+        f"commitment {s.commitment.text}: {COMMITMENT_LABELS[s.status].lower()}, "
+        f"due {long_date(s.commitment.due)}"
+        for s in promised
+        if s.commitment.due
+    )
     return f"As of {long_date(today)}. " + "; ".join(parts) + "."
