@@ -367,6 +367,7 @@ def _cross_check(cf: CaseFile) -> Iterator[Problem]:
                     ("meetings", i, "progress", j, "milestone"),
                     _unknown_ref("milestone", progress.milestone, milestones),
                 )
+    yield from _check_commitments(cf)
     yield from _check_changes(cf)
     checkins = plan.checkins
     if checkins and checkins.until and checkins.until < checkins.starts:
@@ -383,6 +384,56 @@ def _cross_check(cf: CaseFile) -> Iterator[Problem]:
             ("agreement", "review"),
             f"review date {case.agreement.review} is before the agreement takes effect ({case.agreement.effective})",
         )
+
+
+def _check_commitments(cf: CaseFile) -> Iterator[Problem]:
+    """The follow-through's references: commitment ids, their updates, amendments.
+
+    An update or amendment that names no commitment would be a promise's
+    history lost, so it is an error, like an unknown milestone. So is an
+    update at a meeting before the agreement took effect: nothing had been
+    promised yet. (A meeting with updates counts as held, so an update at a
+    meeting in the future is the warning every future meeting with notes
+    gets.)
+    """
+    case = cf.case
+    agreement = case.agreement
+    commitments = agreement.commitments if agreement else []
+    for path, key in _duplicates(
+        (("agreement", "commitments", i, "id"), c.id)
+        for i, c in enumerate(commitments)
+        if c.id is not None
+    ):
+        yield cf.problem(path, f'duplicate commitment id "{key}"')
+    ids = {c.id for c in commitments if c.id is not None}
+    for i, meeting in enumerate(case.meetings):
+        for j, update in enumerate(meeting.commitments):
+            if update.commitment not in ids:
+                yield cf.problem(
+                    ("meetings", i, "commitments", j, "commitment"),
+                    _unknown_ref("commitment", update.commitment, ids),
+                )
+            elif agreement is not None and meeting.date < agreement.effective:
+                yield cf.problem(
+                    ("meetings", i, "commitments", j),
+                    f"an update on {meeting.date} is before the agreement takes effect "
+                    f"({agreement.effective}): record it at a meeting on or after that day",
+                )
+    if agreement is None:
+        return
+    for i, amendment in enumerate(agreement.amendments):
+        if amendment.date < agreement.effective:
+            yield cf.problem(
+                ("agreement", "amendments", i, "date"),
+                f"amendment dated {amendment.date} is before the agreement takes effect "
+                f"({agreement.effective})",
+            )
+        for j, ref in enumerate(amendment.commitments):
+            if ref not in ids:
+                yield cf.problem(
+                    ("agreement", "amendments", i, "commitments", j),
+                    _unknown_ref("commitment", ref, ids),
+                )
 
 
 def _check_changes(cf: CaseFile) -> Iterator[Problem]:
@@ -402,7 +453,8 @@ def _check_changes(cf: CaseFile) -> Iterator[Problem]:
             yield cf.problem(
                 ("meetings", i, "cancelled"),
                 f"the meeting on {meeting.date} is cancelled but has notes (summary, heard, "
-                "decisions, actions or progress): a cancelled meeting is never held; drop "
+                "decisions, actions, progress or commitment updates): a cancelled meeting is "
+                "never held; drop "
                 "`cancelled` or the notes",
             )
         day = meeting.replaces
@@ -463,6 +515,10 @@ def _name_uses(case: Case) -> Iterator[tuple[Path_, str]]:
         for j, action in enumerate(meeting.actions):
             if action.owner:
                 yield ("meetings", i, "actions", j, "owner"), action.owner
+    if case.agreement:
+        for i, c in enumerate(case.agreement.commitments):
+            if c.owner:
+                yield ("agreement", "commitments", i, "owner"), c.owner
 
 
 def _warnings(cf: CaseFile, today: date | None) -> Iterator[Problem]:

@@ -17,7 +17,7 @@ from typing import Any, TypedDict
 
 import click
 
-from .constants import FORMATS, MEETING_KINDS, STATUSES
+from .constants import COMMITMENT_UPDATE_STATUSES, FORMATS, MEETING_KINDS, STATUSES
 from .errors import escape_controls
 from .gcpause import no_gc
 from .kinds import KINDS
@@ -251,7 +251,7 @@ def check(
     result = load_cases(ws, paths, today)
     result.errors[:0] = [CaseError([problem]) for problem in not_cases]
     _print_warnings(f"warning: {w}" for w in result.warnings)
-    notes = [note for cf in result.cases for note in coach(cf, today)]
+    notes = [note for cf in result.cases for note in coach(cf, today, ws.config.coach)]
     if signed is not None:
         from .coach import signed_copy_notes
 
@@ -986,22 +986,41 @@ def _action_groups(
     return [ActionEntry(g["text"], g.get("owner"), g.get("due")) for g in groups]
 
 
+def _parse_updates(
+    values: Sequence[str], what: str, statuses: Sequence[str], option: str
+) -> list[tuple[str, str, str | None]]:
+    """``ID=STATUS[:note]`` values, as --progress and --commitment take them."""
+    entries = []
+    for value in values:
+        ref, sep, rest = value.partition("=")
+        status, _, note = rest.partition(":")
+        ref, status, note = ref.strip(), status.strip(), note.strip()
+        if not sep or not ref or status not in statuses:
+            raise click.BadParameter(
+                f"{value!r}: expected {what}=STATUS or {what}=STATUS:NOTE, "
+                f"with STATUS one of {', '.join(statuses)}",
+                param_hint=option,
+            )
+        entries.append((ref, status, note or None))
+    return entries
+
+
 def _parse_progress(values: Sequence[str]) -> list[Any]:
     from .logbook import ProgressEntry
 
-    entries = []
-    for value in values:
-        milestone, sep, rest = value.partition("=")
-        status, _, note = rest.partition(":")
-        milestone, status, note = milestone.strip(), status.strip(), note.strip()
-        if not sep or not milestone or status not in STATUSES:
-            raise click.BadParameter(
-                f"{value!r}: expected MILESTONE=STATUS or MILESTONE=STATUS:NOTE, "
-                f"with STATUS one of {', '.join(STATUSES)}",
-                param_hint="--progress",
-            )
-        entries.append(ProgressEntry(milestone, status, note or None))
-    return entries
+    return [
+        ProgressEntry(*entry)
+        for entry in _parse_updates(values, "MILESTONE", STATUSES, "--progress")
+    ]
+
+
+def _parse_commitments(values: Sequence[str]) -> list[Any]:
+    from .logbook import CommitmentEntry
+
+    return [
+        CommitmentEntry(*entry)
+        for entry in _parse_updates(values, "ID", COMMITMENT_UPDATE_STATUSES, "--commitment")
+    ]
 
 
 _ADDED_NOUNS = {
@@ -1014,6 +1033,7 @@ _ADDED_NOUNS = {
     "actions": ("action", "actions"),
     "action updates": ("action update", "action updates"),
     "progress": ("progress update", "progress updates"),
+    "commitments": ("commitment update", "commitment updates"),
     "positives": ("positive", "positives"),
     "concerns": ("concern", "concerns"),
 }
@@ -1092,6 +1112,16 @@ def _report_log(result: Any, ws: Any) -> None:
     help="A milestone's new status, e.g. tests-green=at-risk:flaky suite; repeatable.",
 )
 @click.option(
+    "--commitment",
+    "commitment_updates",
+    multiple=True,
+    metavar="ID=STATUS[:NOTE]",
+    help=(
+        "A commitment's new status (kept, on-track, at-risk, broken, renegotiated), "
+        "e.g. weekly-status=kept; repeatable."
+    ),
+)
+@click.option(
     "--positive",
     "positives",
     multiple=True,
@@ -1114,6 +1144,11 @@ def _report_log(result: Any, ws: Any) -> None:
 )
 @click.option("--list-actions", is_flag=True, help="List every action with its number, and stop.")
 @click.option(
+    "--list-commitments",
+    is_flag=True,
+    help="List the agreement's commitments with their ids and current status, and stop.",
+)
+@click.option(
     "--edit", is_flag=True, help="Edit the meeting in $EDITOR, prefilled with the other options."
 )
 @workspace_options
@@ -1132,10 +1167,12 @@ def log(
     owners: tuple[str, ...],
     dues: tuple[date, ...],
     progress: tuple[str, ...],
+    commitment_updates: tuple[str, ...],
     positives: tuple[str, ...],
     concerns: tuple[str, ...],
     done: tuple[str, ...],
     list_actions: bool,
+    list_commitments: bool,
     edit: bool,
     workspace: Path,
     today: date,
@@ -1155,7 +1192,8 @@ def log(
       mend log acme --decision "Weekly written status" \\
         --action "Send the test plan" --owner "Sam Rivera" --due 2026-11-26 \\
         --action "Book the review" --due 2026-12-01 \\
-        --progress tests-green=at-risk:"two suites still flaky"
+        --progress tests-green=at-risk:"two suites still flaky" \\
+        --commitment weekly-status=kept
 
     \b
     Actions are numbered from 1 across the case, oldest meeting first, done
@@ -1163,6 +1201,10 @@ def log(
       mend log acme --list-actions
       mend log acme --action-done 3
       mend log acme --action-done "test plan"
+
+    \b
+    --list-commitments shows each commitment's id and current status:
+      mend log acme --list-commitments
 
     \b
     With --edit, the meeting opens in $EDITOR as YAML; what you save
@@ -1193,9 +1235,26 @@ def log(
         decisions=list(decisions),
         actions=_action_groups(ctx, actions, owners, dues),
         progress=_parse_progress(progress),
+        commitments=_parse_commitments(commitment_updates),
         positives=list(positives),
         concerns=list(concerns),
     )
+
+    if list_commitments:
+        if not entry.is_empty() or done or edit or list_actions:
+            raise click.UsageError("--list-commitments only lists; give it alone", ctx)
+        from .commitments import standings
+        from .logbook import describe_commitment
+
+        casefile = load_case(
+            path, display=display, today=today, default_timezone=ws.config.timezone
+        )
+        listed = standings(casefile.case, today)
+        if not listed:
+            say(f"{display}: no agreement commitments yet")
+        for standing in listed:
+            say(describe_commitment(standing))
+        return
 
     if list_actions:
         if not entry.is_empty() or done or edit:
@@ -1241,7 +1300,8 @@ def log(
 
     if entry.is_empty() and not done:
         raise click.UsageError(
-            "nothing to log: give what happened (--summary, --decision, --action, --progress, ...), "
+            "nothing to log: give what happened (--summary, --decision, --action, --progress, "
+            "--commitment, ...), "
             "--action-done, or --edit",
             ctx,
         )

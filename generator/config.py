@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import difflib
 import tomllib
+import typing
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -51,12 +52,28 @@ class SmtpSettings(_Section):
     timeout: float = Field(default=30, gt=0)
 
 
+class TonePhrase(_Section):
+    """A phrase a workspace adds to the tone check (see generator/tone.toml)."""
+
+    text: str = Field(min_length=1)
+    kind: Literal["non-apology", "blame", "defensive", "minimising"]
+    suggest: str = Field(min_length=1)
+
+
+class CoachSettings(_Section):
+    #: Phrases of mend's tone list not to flag, as written there.
+    tone_off: list[str] = Field(default_factory=list)
+    #: Phrases to flag as well as mend's own.
+    tone_add: list[TonePhrase] = Field(default_factory=list)
+
+
 class Config(_Section):
     timezone: TimeZone = "UTC"
     #: The language of a case that names none (case-format.md: ``language``).
     language: LanguageTag = "en"
     pdf: PdfSettings = PdfSettings()
     smtp: SmtpSettings = SmtpSettings()
+    coach: CoachSettings = CoachSettings()
     signing: SigningSettings = SigningSettings()
 
 
@@ -77,9 +94,13 @@ def load_config(workspace: Path) -> Config:
             loc = tuple(error["loc"])
             message = error["msg"]
             if error["type"] == "extra_forbidden":
-                model = Config
+                model: Any = Config
                 for part in loc[:-1]:
-                    model = model.model_fields[str(part)].annotation  # type: ignore[assignment]
+                    if isinstance(part, int):  # an item of a list of settings
+                        continue
+                    model = model.model_fields[str(part)].annotation
+                    if typing.get_origin(model) is list:
+                        model = typing.get_args(model)[0]
                 close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1)
                 message = f"unknown setting{': did you mean `' + close[0] + '`?' if close else ''}"
             lines.append(f"{CONFIG_NAME}: {format_path(loc)}: {message}")

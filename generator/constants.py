@@ -18,8 +18,14 @@ Status = Literal["planned", "on-track", "at-risk", "done", "missed"]
 #: A milestone's statuses, in the order a plan counts them.
 STATUSES: tuple[str, ...] = get_args(Status)
 
-MeetingKind = Literal["kickoff", "check-in", "review", "closing"]
+MeetingKind = Literal["kickoff", "check-in", "review", "closing", "call"]
 MEETING_KINDS: tuple[str, ...] = get_args(MeetingKind)
+
+#: What a meeting can record about a commitment of the agreement.
+CommitmentUpdateStatus = Literal["kept", "on-track", "at-risk", "broken", "renegotiated"]
+COMMITMENT_UPDATE_STATUSES: tuple[str, ...] = get_args(CommitmentUpdateStatus)
+#: A commitment's current statuses: ``open`` until a meeting records one.
+COMMITMENT_STATUSES: tuple[str, ...] = ("open", *COMMITMENT_UPDATE_STATUSES)
 
 CaseStatus = Literal["open", "resolved", "closed"]
 CASE_STATUSES: tuple[str, ...] = get_args(CaseStatus)

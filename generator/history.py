@@ -17,6 +17,7 @@ from datetime import date
 from datetime import date as Day
 from typing import Any
 
+from .commitments import COMMITMENT_LABELS, Standing, Update, update_view, updates_at
 from .model import Action, Case
 from .progress import STATUS_LABELS, Rollup, rollup
 from .schedule import held_meetings
@@ -96,10 +97,18 @@ class MeetingChanges:
     decisions: tuple[str, ...]
     new_actions: tuple[NumberedAction, ...]
     closed_actions: tuple[NumberedAction, ...]
+    #: The commitments updated at that meeting, each with its update.
+    commitments: tuple[tuple[Standing, Update], ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not (self.moves or self.decisions or self.new_actions or self.closed_actions)
+        return not (
+            self.moves
+            or self.decisions
+            or self.new_actions
+            or self.closed_actions
+            or self.commitments
+        )
 
 
 @dataclass(frozen=True)
@@ -219,6 +228,7 @@ def compute(case: Case, today: date) -> History:
             decisions=tuple(latest.decisions),
             new_actions=tuple(a for a in actions if a.meeting == latest.date),
             closed_actions=(_closed_since(actions, previous.date, latest.date) if previous else ()),
+            commitments=tuple(updates_at(case, latest.date, today)),
         )
     by_owner = open_by_owner(actions, today)
     return History(
@@ -266,13 +276,14 @@ def as_view(
     history: History,
     text: Callable[[str], str] = str,
     labels: Mapping[str, str] = STATUS_LABELS,
+    promise_labels: Mapping[str, str] = COMMITMENT_LABELS,
 ) -> dict[str, Any]:
     """The history as plain data for templates.
 
     ``text`` is applied to every string that comes from the case: the
     Markdown view passes its escaping function, so a decision that looks
     like a heading prints as the text it is. ``labels`` are the status
-    labels in the document's language.
+    labels (``promise_labels``, a commitment's) in the document's language.
     """
     today = history.today
     changes = history.changes
@@ -286,6 +297,11 @@ def as_view(
             "decisions": [text(d) for d in changes.decisions],
             "new_actions": [_action_view(a, today, text) for a in changes.new_actions],
             "closed_actions": [_action_view(a, today, text) for a in changes.closed_actions],
+            "commitments": [
+                {"text": text(s.commitment.text), **update_view(u, text, promise_labels)}
+                for s, u in changes.commitments
+            ],
+            "kept": [text(s.commitment.text) for s, u in changes.commitments if u.status == "kept"],
             "empty": changes.empty,
         }
     r = history.rollup

@@ -130,6 +130,13 @@ def _next_meeting_day(case: Case, today: date) -> list[date | None]:
     return [] if nxt is None else [nxt.date]
 
 
+def _next_agenda_day(case: Case, today: date) -> list[date | None]:
+    from .schedule import next_meeting
+
+    nxt = next_meeting(case, today, calls=False)
+    return [] if nxt is None else [nxt.date]
+
+
 def _always(case: Case, today: date) -> list[date | None]:
     return [None]
 
@@ -175,7 +182,7 @@ AGENDA = Kind(
     audience="client",
     formats=("md", "html", "pdf"),
     stem="agenda-{date}",
-    occurs=_next_meeting_day,
+    occurs=_next_agenda_day,
     uses_today=True,
     label="the client agenda",
     index_label=N_("Agenda"),
@@ -183,7 +190,7 @@ AGENDA = Kind(
     command_help=(
         "Build the client agenda for a case's next meeting: the five-part recovery agenda."
     ),
-    none_reason=_NO_NEXT_MEETING,
+    none_reason=_NO_NEXT_MEETING + " (a call gets no agenda)",
     templates=default_templates("agenda", ("md", "html", "pdf")),
 )
 PLAN = Kind(

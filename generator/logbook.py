@@ -18,7 +18,8 @@ Merging: logging a second time for a date that already has a meeting adds to
 that meeting. List items (attendees, heard, decisions, positives, concerns)
 are appended unless an identical one is there; an action with the same text
 as an existing one updates that action's owner and due date; a progress
-entry for a milestone already updated in that meeting replaces that entry;
+entry for a milestone already updated in that meeting replaces that entry,
+and so does an update on a commitment already updated there;
 a summary is added as a new paragraph unless the meeting's summary already
 contains it. ``kind`` and ``time`` are replaced when given. To remove or
 rewrite anything, use ``--edit``.
@@ -46,6 +47,7 @@ from ruamel.yaml.scalarstring import (
 
 from . import yamllines
 from .case import CaseFile, validate_case, validate_edit
+from .commitments import Standing
 from .errors import CaseError, MendError, Problem, WriteError
 from .gcpause import no_gc as _no_gc
 from .history import NumberedAction, number_actions
@@ -89,6 +91,13 @@ class ProgressEntry:
     note: str | None = None
 
 
+@dataclass(frozen=True)
+class CommitmentEntry:
+    commitment: str
+    status: str
+    note: str | None = None
+
+
 @dataclass
 class MeetingEntry:
     """What one ``mend log`` adds to the meeting of ``date``."""
@@ -102,6 +111,7 @@ class MeetingEntry:
     decisions: list[str] = field(default_factory=list)
     actions: list[ActionEntry] = field(default_factory=list)
     progress: list[ProgressEntry] = field(default_factory=list)
+    commitments: list[CommitmentEntry] = field(default_factory=list)
     positives: list[str] = field(default_factory=list)
     concerns: list[str] = field(default_factory=list)
 
@@ -115,6 +125,7 @@ class MeetingEntry:
             or self.decisions
             or self.actions
             or self.progress
+            or self.commitments
             or self.positives
             or self.concerns
         )
@@ -377,9 +388,12 @@ def _action_map(action: ActionEntry) -> CommentedMap:
     return item
 
 
-def _progress_map(progress: ProgressEntry) -> CommentedMap:
+def _progress_map(progress: ProgressEntry | CommitmentEntry) -> CommentedMap:
     item = CommentedMap()
-    item["milestone"] = progress.milestone
+    if isinstance(progress, CommitmentEntry):
+        item["commitment"] = progress.commitment
+    else:
+        item["milestone"] = progress.milestone
     item["status"] = progress.status
     if progress.note:
         item["note"] = _scalar(progress.note)
@@ -451,28 +465,43 @@ def merge_into(
             ):
                 same["due"] = action.due
                 added["action updates"] += 1
-    if entry.progress:
-        progress = meeting.get("progress")
-        for update in entry.progress:
-            same = _item_with(progress, "milestone", update.milestone)
-            if same is None:
-                if progress is None:
-                    progress = meeting["progress"] = _seq([])
-                progress.append(_progress_map(update))
-                added["progress"] += 1
-                continue
-            if str(same.get("status")) != update.status or str(same.get("note") or "") != (
-                update.note or ""
-            ):
-                same["status"] = update.status
-                if update.note:
-                    same["note"] = _scalar(update.note)
-                elif "note" in same:
-                    del same["note"]
-                added["progress"] += 1
+    _merge_updates(meeting, "progress", "milestone", entry.progress, added)
+    _merge_updates(meeting, "commitments", "commitment", entry.commitments, added)
     extend("positives", entry.positives)
     extend("concerns", entry.concerns)
     return added
+
+
+def _merge_updates(
+    meeting: CommentedMap,
+    key: str,
+    ref: str,
+    updates: Sequence[ProgressEntry | CommitmentEntry],
+    added: Counter[str],
+) -> None:
+    """Milestone progress and commitment updates merge alike: one entry a thing a meeting.
+
+    A new one is appended; one for a milestone (commitment) the meeting
+    already updated replaces that entry's status and note.
+    """
+    items = meeting.get(key)
+    for update in updates:
+        same = _item_with(items, ref, getattr(update, ref))
+        if same is None:
+            if items is None:
+                items = meeting[key] = _seq([])
+            items.append(_progress_map(update))
+            added[key] += 1
+            continue
+        if str(same.get("status")) != update.status or str(same.get("note") or "") != (
+            update.note or ""
+        ):
+            same["status"] = update.status
+            if update.note:
+                same["note"] = _scalar(update.note)
+            elif "note" in same:
+                del same["note"]
+            added[key] += 1
 
 
 def _item_with(items: Sequence[Any] | None, key: str, value: str) -> Any:
@@ -841,6 +870,21 @@ def describe_action(action: NumberedAction, today: date | None = None) -> str:
     return f"{action.number}. [{mark}] {action.text}{tail} [meeting {action.meeting}]"
 
 
+def describe_commitment(standing: Standing) -> str:
+    """One line for a commitment: ``credit-note [broken] Credit note ... (us, due 2026-11-30, overdue)``.
+
+    Its id is what ``--commitment ID=STATUS`` takes; one without an id
+    cannot be updated until it has one.
+    """
+    c = standing.commitment
+    details = [c.party, *(x for x in (c.owner, f"due {c.due}" if c.due else None) if x)]
+    if standing.overdue:
+        details.append("overdue")
+    if standing.last_update:
+        details.append(f"last updated {standing.last_update}")
+    return f"{c.id or '(no id)'} [{standing.status}] {c.text} ({', '.join(details)})"
+
+
 def _set_done(index: int) -> Change:
     def change(meeting: CommentedMap) -> None:
         meeting["actions"][index]["done"] = True
@@ -1000,12 +1044,14 @@ SNIPPET_HEADER = """\
 # mend log: the meeting of {day} in {display}.
 # Edit it, save and close: it replaces the meeting in the case file.
 # Close without saving (or empty the file) to leave the case file as it is.
-# Keys: date, time ("HH:MM"), kind (kickoff | check-in | review | closing),
+# Keys: date, time ("HH:MM"), kind (kickoff | check-in | review | closing | call),
 #   attendees, summary, heard, decisions, actions (text, owner, due, done),
-#   progress (milestone, status, note), positives, concerns,
-#   internal_notes (never shown to the client).
+#   progress (milestone, status, note), commitments (commitment, status, note),
+#   positives, concerns, internal_notes (never shown to the client).
 # Milestones: {milestones}
 # Statuses: planned, on-track, at-risk, done, missed
+# Commitments: {commitments}
+# Their statuses: kept, on-track, at-risk, broken, renegotiated
 """
 
 
@@ -1043,7 +1089,14 @@ def meeting_snippet(
     if index is not None and entry is not None:
         merge_into(container["meetings"][0], entry)
     ids = ", ".join(m.id for m in source.casefile.case.plan.milestones)
-    header = SNIPPET_HEADER.format(day=day.isoformat(), display=display, milestones=ids)
+    agreement = source.casefile.case.agreement
+    promised = ", ".join(c.id for c in agreement.commitments if c.id) if agreement else ""
+    header = SNIPPET_HEADER.format(
+        day=day.isoformat(),
+        display=display,
+        milestones=ids,
+        commitments=promised or "none with an id",
+    )
     return header + _snippet_body(y, container, indent)
 
 

@@ -29,6 +29,7 @@ from .constants import (
     Audience,
     Cadence,
     CaseStatus,
+    CommitmentUpdateStatus,
     MeetingKind,
     Status,
     Weekday,
@@ -295,6 +296,13 @@ class Progress(_Model):
     note: Text | None = None
 
 
+class CommitmentUpdate(_Model):
+    AUDIENCE = "client"
+    commitment: Slug
+    status: CommitmentUpdateStatus
+    note: Text | None = None
+
+
 class Meeting(_Model):
     AUDIENCE = "client"
     date: Day
@@ -310,6 +318,7 @@ class Meeting(_Model):
     decisions: List[Text] = Field(default_factory=list)
     actions: List[Action] = Field(default_factory=list)
     progress: List[Progress] = Field(default_factory=list)
+    commitments: List[CommitmentUpdate] = Field(default_factory=list)
     positives: List[Text] = Field(default_factory=list)
     concerns: List[Text] = Field(default_factory=list)
     internal_notes: Annotated[Markdown | None, INTERNAL] = None
@@ -317,14 +326,33 @@ class Meeting(_Model):
     @property
     def held(self) -> bool:
         """A meeting is held once anything about it was recorded."""
-        return bool(self.summary or self.heard or self.decisions or self.actions or self.progress)
+        return bool(
+            self.summary
+            or self.heard
+            or self.decisions
+            or self.actions
+            or self.progress
+            or self.commitments
+        )
 
 
 class Commitment(_Model):
     AUDIENCE = "client"
+    #: Needed to record updates on the commitment at meetings.
+    id: Slug | None = None
     party: Literal["us", "client", "both"]
     text: RequiredText
     due: Day | None = None
+    owner: Name | None = None
+
+
+class Amendment(_Model):
+    """A change both sides made after signing: the commitments hold the current text."""
+
+    AUDIENCE = "client"
+    date: Day
+    summary: RequiredText
+    commitments: List[Slug] = Field(default_factory=list)
 
 
 class Signatory(_Model):
@@ -341,6 +369,7 @@ class Agreement(_Model):
     effective: Day
     background: Markdown | None = None
     commitments: Annotated[List[Commitment], Field(min_length=1)]
+    amendments: List[Amendment] = Field(default_factory=list)
     review: Day | None = None
     signatories: Annotated[List[Signatory], Field(min_length=1)]
 

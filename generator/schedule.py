@@ -174,23 +174,30 @@ def removed_checkins(case: Case) -> set[date]:
     return removed
 
 
-def next_meeting(case: Case, today: date) -> NextMeeting | None:
+def next_meeting(case: Case, today: date, *, calls: bool = True) -> NextMeeting | None:
     """The earliest check-in or unheld meeting on or after ``today``.
 
     A listed meeting on a check-in date is that check-in; a check-in whose
     date already has a held meeting is over. Cancelled meetings, and the
     check-ins that a meeting moves or cancels, are not candidates; the
-    meeting a check-in moved to is, and it is a check-in.
+    meeting a check-in moved to is, and it is a check-in. Without ``calls``,
+    a meeting of kind ``call`` is passed over too: a call gets a brief but
+    no agenda, and the agenda is for the next meeting that is not a call.
     """
     listed = {m.date: m for m in case.meetings}
     checkins = case.plan.checkins
     removed = removed_checkins(case)
+
+    def skipped(day: date) -> bool:
+        meeting = listed.get(day)
+        return meeting is not None and (meeting.held or (not calls and meeting.kind == "call"))
+
     candidates: list[date] = [
-        m.date for m in case.meetings if not m.held and not m.cancelled and m.date >= today
+        m.date for m in case.meetings if not m.cancelled and m.date >= today and not skipped(m.date)
     ]
     if checkins is not None:
         for day in checkin_dates(checkins):
-            if day >= today and day not in removed and not (day in listed and listed[day].held):
+            if day >= today and day not in removed and not skipped(day):
                 candidates.append(day)
                 break
     if not candidates:

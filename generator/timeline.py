@@ -6,8 +6,10 @@ into the PDF as it is. The same case and day give the same bytes.
 
 What it shows: every milestone at its due date, marked by its current status
 with a shape *and* a colour *and* a word (a reader who cannot tell the
-colours apart, or prints in grey, loses nothing), a dashed line for today,
-and the check-in dates as ticks on the axis. Labels go into rows under the
+colours apart, or prints in grey, loses nothing), every commitment of the
+agreement that has a due date as a diamond (filled unless still open) in its
+status's colour with its status in words, a dashed line for today, and the
+check-in dates as ticks on the axis. Labels go into rows under the
 axis, a label taking the first row where it fits, so thirty milestones in
 one week still read as thirty labels.
 """
@@ -16,9 +18,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from .commitments import COMMITMENT_LABELS, Standing, standings
 from .i18n import N_, Language, get_language
 from .model import Case
 from .progress import STATUS_LABELS, current_statuses, is_overdue
@@ -50,6 +54,15 @@ COLOURS = {
     "missed": "#cf222e",
 }
 LEGEND_ORDER = ("done", "on-track", "planned", "at-risk", "missed")
+#: A commitment's colour by its current status, from the same palette.
+COMMITMENT_COLOURS = {
+    "open": "#6e7781",
+    "on-track": "#1f5f8b",
+    "at-risk": "#9a6700",
+    "kept": "#1a7f37",
+    "broken": "#cf222e",
+    "renegotiated": "#8250df",
+}
 
 # Characters XML 1.0 does not allow, even escaped.
 _INVALID_XML_RE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -120,6 +133,18 @@ def _mark(status: str, x: float, y: float) -> str:
         f"M{_num(x - 4.5)},{_num(y + 4.5)}L{_num(x + 4.5)},{_num(y - 4.5)}"
     )
     return f'<path class="mark" d="{d}" stroke="{colour}" stroke-width="2.5" fill="none"/>'
+
+
+def _diamond(status: str, x: float, y: float) -> str:
+    """A commitment's mark: a diamond, unlike every milestone shape; outlined while open."""
+    colour = COMMITMENT_COLOURS[status]
+    points = f"{_num(x)},{_num(y - 6)} {_num(x + 6)},{_num(y)} {_num(x)},{_num(y + 6)} {_num(x - 6)},{_num(y)}"
+    if status == "open":
+        return (
+            f'<polygon class="mark commitment-mark" points="{points}" fill="#ffffff" '
+            f'stroke="{colour}" stroke-width="1.5"/>'
+        )
+    return f'<polygon class="mark commitment-mark" points="{points}" fill="{colour}"/>'
 
 
 @dataclass(frozen=True)
@@ -216,7 +241,12 @@ def timeline_svg(case: Case, today: date, lang: Language | None = None) -> str:
     long_date = t.long_date
     statuses = current_statuses(case)
     milestones = sorted(enumerate(case.plan.milestones), key=lambda pair: (pair[1].due, pair[0]))
-    start, end = _date_range([m.due for _, m in milestones] + [today])
+    promised = sorted(
+        (s for s in standings(case, today) if s.commitment.due is not None),
+        key=lambda s: (s.commitment.due, s.index),
+    )
+    dues = [m.due for _, m in milestones] + [s.commitment.due for s in promised if s.commitment.due]
+    start, end = _date_range([*dues, today])
     scale = _Scale(start, end)
     ident = escape(f"timeline-{case.id or 'case'}")
 
@@ -224,18 +254,19 @@ def timeline_svg(case: Case, today: date, lang: Language | None = None) -> str:
     for _, m in milestones:
         status = statuses[m.id]
         labels.append((_shorten(m.title), t.gettext(STATUS_LABELS[status]).lower()))
+    for s in promised:
+        labels.append((_shorten(s.commitment.text), t.gettext(COMMITMENT_LABELS[s.status]).lower()))
     widths = [text_width(f"{title} \u00b7 {word}") for title, word in labels]
-    placed = _place(
-        [(scale.x(m.due), w) for (_, m), w in zip(milestones, widths, strict=True)],
-        MARGIN,
-        WIDTH - MARGIN,
-    )
+    xs = [scale.x(m.due) for _, m in milestones] + [
+        scale.x(s.commitment.due) for s in promised if s.commitment.due
+    ]
+    placed = _place(list(zip(xs, widths, strict=True)), MARGIN, WIDTH - MARGIN)
     rows = max(p.row for p in placed) + 1
     bottom = FIRST_ROW_Y + (rows - 1) * ROW_HEIGHT + 12
     today_label_y = bottom + 14
     legend_y = today_label_y + 24
 
-    legend, legend_rows = _legend(statuses, legend_y, t)
+    legend, legend_rows = _legend(statuses, legend_y, t, commitments=len(promised))
     height = legend_y + (legend_rows - 1) * 18 + 12
 
     heading = t.gettext(N_("Timeline of the milestones"))
@@ -244,7 +275,7 @@ def timeline_svg(case: Case, today: date, lang: Language | None = None) -> str:
         f'width="{WIDTH}" height="{height}" role="img" aria-labelledby="{ident}-title {ident}-desc" '
         f'font-family="sans-serif" font-size="{FONT_SIZE}">',
         f'<title id="{ident}-title">{escape(heading)}</title>',
-        f'<desc id="{ident}-desc">{escape(_description(case, statuses, today, t))}</desc>',
+        f'<desc id="{ident}-desc">{escape(_description(case, statuses, today, t, promised))}</desc>',
     ]
 
     # The axis, its date labels and the check-ins.
@@ -299,7 +330,8 @@ def timeline_svg(case: Case, today: date, lang: Language | None = None) -> str:
         f'text-anchor="{_edge_anchor(x_today, text_width(label))}" font-weight="bold">'
         f"{escape(label)}</text></g>"
     )
-    for (_, m), (title, word), p in zip(milestones, labels, placed, strict=True):
+    n = len(milestones)
+    for (_, m), (title, word), p in zip(milestones, labels[:n], placed[:n], strict=True):
         status = statuses[m.id]
         y = FIRST_ROW_Y + p.row * ROW_HEIGHT
         tip = _tip(m.title, t.gettext(STATUS_LABELS[status]).lower(), long_date(m.due), t)
@@ -316,10 +348,39 @@ def timeline_svg(case: Case, today: date, lang: Language | None = None) -> str:
             f'{escape(title)} <tspan fill="{COLOURS[status]}">\u00b7 {escape(word)}</tspan></text>'
             "</g>"
         )
+    for s, (title, word), p in zip(promised, labels[n:], placed[n:], strict=True):
+        out.append(_commitment(s, title, word, p, t))
 
     out.extend(legend)
     out.append("</svg>")
     return "\n".join(out) + "\n"
+
+
+def _commitment(s: Standing, title: str, word: str, p: _Placed, t: Language) -> str:
+    """One dated commitment: its diamond and its label, over a white box like a milestone's."""
+    c = s.commitment
+    assert c.due is not None
+    y = FIRST_ROW_Y + p.row * ROW_HEIGHT
+    tip = t.gettext(N_("Commitment: %(commitment)s: %(status)s, due %(day)s")) % {
+        "commitment": c.text,
+        "status": t.gettext(COMMITMENT_LABELS[s.status]).lower(),
+        "day": t.long_date(c.due),
+    }
+    if s.overdue:
+        tip = t.gettext(N_("%(milestone)s (overdue)")) % {"milestone": tip}
+    tx = p.x + 9 if p.anchor == "start" else p.x - 9
+    ref = f' data-commitment="{escape(c.id)}"' if c.id else ""
+    return (
+        f'<g class="commitment status-{s.status}"{ref}>'
+        f"<title>{escape(tip)}</title>"
+        f'<rect x="{_num(p.left + 1)}" y="{_num(y - 8)}" width="{_num(p.right - p.left - 2)}" '
+        f'height="16" fill="#ffffff" fill-opacity="0.85"/>'
+        f"{_diamond(s.status, p.x, y)}"
+        f'<text x="{_num(tx)}" y="{_num(y + 4)}" text-anchor="{p.anchor}" fill="#222222" '
+        f'font-style="italic">{escape(title)} <tspan fill="{COMMITMENT_COLOURS[s.status]}">'
+        f"\u00b7 {escape(word)}</tspan></text>"
+        "</g>"
+    )
 
 
 def _edge_anchor(x: float, width: float) -> str:
@@ -331,8 +392,10 @@ def _edge_anchor(x: float, width: float) -> str:
     return "middle"
 
 
-def _legend(statuses: dict[str, str], y: int, t: Language) -> tuple[list[str], int]:
-    """The key: every status with its shape and count, the check-in tick, today."""
+def _legend(
+    statuses: dict[str, str], y: int, t: Language, commitments: int = 0
+) -> tuple[list[str], int]:
+    """The key: every status with its shape and count, commitments, the check-in tick, today."""
     counts = {s: 0 for s in LEGEND_ORDER}
     for status in statuses.values():
         counts[status] += 1
@@ -340,6 +403,9 @@ def _legend(statuses: dict[str, str], y: int, t: Language) -> tuple[list[str], i
     for status in LEGEND_ORDER:
         text = f"{t.gettext(STATUS_LABELS[status])} ({counts[status]})"
         entries.append((f"status:{status}:{text}", 16 + text_width(text)))
+    if commitments:
+        text = t.gettext(N_("Commitment (%(count)s)")) % {"count": commitments}
+        entries.append((f"commitment:{text}", 16 + text_width(text)))
     checkin, today = t.gettext(N_("Check-in")), t.gettext(N_("Today"))
     entries.append((f"checkin:{checkin}", 12 + text_width(checkin)))
     entries.append((f"today:{today}", 18 + text_width(today)))
@@ -354,6 +420,9 @@ def _legend(statuses: dict[str, str], y: int, t: Language) -> tuple[list[str], i
             status, _, text = rest.partition(":")
             out.append(_mark(status, x + 5, cy - 4))
             out.append(f'<text x="{_num(x + 14)}" y="{cy}">{escape(text)}</text>')
+        elif kind == "commitment":
+            out.append(_diamond("on-track", x + 5, cy - 4))
+            out.append(f'<text x="{_num(x + 14)}" y="{cy}">{escape(rest)}</text>')
         elif kind == "checkin":
             out.append(
                 f'<line x1="{_num(x + 4)}" y1="{cy - 9}" x2="{_num(x + 4)}" y2="{cy + 1}" '
@@ -379,12 +448,28 @@ def _tip(title: str, status: str, due: str, t: Language) -> str:
     }
 
 
-def _description(case: Case, statuses: dict[str, str], today: date, t: Language) -> str:
+def _description(
+    case: Case,
+    statuses: dict[str, str],
+    today: date,
+    t: Language,
+    promised: Sequence[Standing] = (),
+) -> str:
     """The timeline in words, for screen readers and text-only mail clients."""
     parts = [
         _tip(m.title, t.gettext(STATUS_LABELS[statuses[m.id]]).lower(), t.long_date(m.due), t)
         for m in sorted(case.plan.milestones, key=lambda m: m.due)
     ]
+    parts.extend(
+        t.gettext(N_("commitment %(commitment)s: %(status)s, due %(day)s"))
+        % {
+            "commitment": s.commitment.text,
+            "status": t.gettext(COMMITMENT_LABELS[s.status]).lower(),
+            "day": t.long_date(s.commitment.due),
+        }
+        for s in promised
+        if s.commitment.due
+    )
     return (
         t.gettext(N_("As of %(day)s.")) % {"day": t.long_date(today)}
         + " "

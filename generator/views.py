@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import typing
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -18,6 +19,17 @@ from markupsafe import Markup
 from pydantic import BaseModel
 
 from .case import CaseFile
+from .commitments import (
+    COMMITMENT_LABELS,
+    PARTIES,
+    count,
+    counts_view,
+    overdue_first,
+    recap_groups,
+    standing_view,
+    standings,
+    updates_by_meeting,
+)
 from .constants import Audience
 from .documents import signature_fields
 from .history import as_view, compute
@@ -37,7 +49,14 @@ from .model import (
 )
 from .progress import STATUS_LABELS, current_statuses, is_overdue
 from .render import escape_markdown, sanitize_markdown
-from .schedule import changes, held_meetings, meetings_by_date, next_meeting, upcoming_checkins
+from .schedule import (
+    changes,
+    following_meeting,
+    held_meetings,
+    meetings_by_date,
+    next_meeting,
+    upcoming_checkins,
+)
 from .timeline import timeline_svg
 
 
@@ -124,6 +143,7 @@ def build_view(
     """
     lang = language or get_language(casefile.case.language)
     labels = {key: lang.gettext(label) for key, label in STATUS_LABELS.items()}
+    promise_labels = {key: lang.gettext(label) for key, label in COMMITMENT_LABELS.items()}
     case = casefile.case if audience == "internal" else redact(casefile.case)
     # Optional sections become empty ones, so templates need no guards.
     if case.ownership is None:
@@ -149,7 +169,9 @@ def build_view(
     meetings = {m.date: m for m in case.meetings}
     by_date = {m["date"]: m for m in data["meetings"]}
     held = [by_date[m.date] for m in held_meetings(case)]
-    nxt = next_meeting(case, today)
+    # The brief (the one internal document) prepares a call too; the client
+    # documents' next meeting is the agenda's, which a call never is.
+    nxt = next_meeting(case, today, calls=audience == "internal")
     next_view = None
     if nxt is not None:
         listed = by_date.get(nxt.date) if nxt.date in meetings else None
@@ -179,6 +201,9 @@ def build_view(
             )
             signatures.append({**raw, "field": name, "organisation": organisation})
     return {
+        "commitments": _commitments_view(
+            case, data, today, nxt.date if nxt else None, markdown, promise_labels
+        ),
         "audience": audience,
         "signatures": signatures,
         "today": today,
@@ -187,7 +212,7 @@ def build_view(
         "milestones": milestones,
         "objectives": {o["id"]: o for o in data["plan"]["objectives"]},
         "rollup": history.rollup,
-        "history": as_view(history, escape_markdown if markdown else str, labels),
+        "history": as_view(history, escape_markdown if markdown else str, labels, promise_labels),
         "timeline": None if markdown else Markup(timeline_svg(case, today, lang)),
         "status_labels": labels,
         "i18n": lang,
@@ -205,3 +230,77 @@ def build_view(
         "us": data["team"]["organisation"] or lead["name"],
         "them": data["client"]["organisation"],
     }
+
+
+def _commitments_view(
+    case: Case,
+    data: dict[str, Any],
+    today: date,
+    next_day: date | None,
+    markdown: bool,
+    labels: Mapping[str, str] = COMMITMENT_LABELS,
+) -> dict[str, Any]:
+    """The follow-through, for templates: every commitment and where it stands.
+
+    ``by_party`` is the plan's three columns, overdue ones first in each;
+    ``due`` is the agenda's: those not yet kept that fall due before the
+    meeting after the next one (every dated one when there is none), and
+    those at risk or broken; ``attention`` is the brief's: broken and
+    overdue, overdue first.
+    """
+    text = escape_markdown if markdown else str
+    items = standings(case, today)
+    raws = data["agreement"]["commitments"] if data["agreement"] else []
+    views = {
+        s.index: standing_view(s, raw, text, labels) for s, raw in zip(items, raws, strict=True)
+    }
+    ordered = overdue_first(items)
+    after = following_meeting(case, next_day) if next_day is not None else None
+    horizon = after[0] if after else None
+    due = [
+        s
+        for s in ordered
+        if s.status in ("at-risk", "broken")
+        or (
+            s.status not in ("kept", "renegotiated")
+            and s.commitment.due is not None
+            and (horizon is None or s.commitment.due < horizon)
+        )
+    ]
+    attention = [s for s in ordered if s.status == "broken" or s.overdue]
+    return {
+        "all": [views[s.index] for s in items],
+        "by_party": {
+            p: [views[s.index] for s in ordered if s.commitment.party == p] for p in PARTIES
+        },
+        "counts": counts_view(count(items)),
+        "due": [views[s.index] for s in due],
+        "due_before": horizon,
+        "attention": [views[s.index] for s in attention],
+        "amendments": _amendments_view(case, text),
+        # What each held meeting recorded, as its recap tells it.
+        "at_meeting": _at_meeting(case, today, text, labels),
+    }
+
+
+def _amendments_view(case: Case, text: Any) -> list[dict[str, Any]]:
+    """The agreement's amendments, oldest first, with the texts of the commitments they changed."""
+    if case.agreement is None:
+        return []
+    texts = {c.id: c.text for c in case.agreement.commitments if c.id}
+    return [
+        {
+            "date": a.date,
+            "summary": text(a.summary),
+            "commitments": [text(texts[ref]) for ref in a.commitments if ref in texts],
+        }
+        for a in sorted(case.agreement.amendments, key=lambda a: a.date)
+    ]
+
+
+def _at_meeting(
+    case: Case, today: date, text: Any, labels: Mapping[str, str] = COMMITMENT_LABELS
+) -> dict[date, dict[str, list[dict[str, Any]]]]:
+    """Every held meeting's commitment updates, grouped as its recap says them."""
+    by_day = updates_by_meeting(case, today)
+    return {m.date: recap_groups(by_day.get(m.date, []), text, labels) for m in held_meetings(case)}

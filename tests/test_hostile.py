@@ -81,6 +81,17 @@ def markdown_payload(marker: str, server: str, sentinel: Path) -> str:
 def hostile_case(server: str, sentinel: Path) -> tuple[str, dict[str, str]]:
     """FULL_CASE with every free-text field replaced; and each marker's key."""
     data, _, _ = parse_yaml(FULL_CASE, "acme.yaml")
+    # The follow-through's free text too: a commitment update's note, an
+    # amendment's summary (and the commitment texts they bring along).
+    agreement = data["agreement"]
+    agreement["effective"] = "2026-11-01"
+    agreement["commitments"][0]["id"] = "weekly-status"
+    agreement["amendments"] = [
+        {"date": "2026-11-05", "summary": "x", "commitments": ["weekly-status"]}
+    ]
+    data["meetings"][0]["commitments"] = [
+        {"commitment": "weekly-status", "status": "at-risk", "note": "x"}
+    ]
     markers: dict[str, str] = {}
 
     def mark(key: str) -> str:
@@ -102,6 +113,10 @@ def hostile_case(server: str, sentinel: Path) -> tuple[str, dict[str, str]]:
         return node
 
     hostile = walk(data)
+    # An amendment's summary is one line, unlike every other `summary`.
+    amendment = hostile["agreement"]["amendments"][0]
+    (walked,) = re.findall(r"MK\d{3}X", amendment["summary"])[:1]
+    amendment["summary"] = payload(walked, server, sentinel)
     return yaml.safe_dump(hostile, allow_unicode=True, sort_keys=False, width=10_000), markers
 
 

@@ -170,6 +170,13 @@ THEME_WORDS = [
     "Timeline of the milestones",
     "On track",
     "commits to",
+    "Commitments to follow through",
+    "What we promised",
+    "Our commitments",
+    "Nothing on this side",
+    "Last note",
+    "Amendments",
+    "Renegotiated",
 ]
 
 

@@ -23,6 +23,7 @@ from generator.cli import main
 from generator.errors import CaseError, MendError
 from generator.logbook import (
     ActionEntry,
+    CommitmentEntry,
     MeetingEntry,
     ProgressEntry,
     apply_snippet,
@@ -57,6 +58,17 @@ plan:
     - id: launch
       title: Launch
       due: 2027-01-15
+agreement:
+  effective: 2026-11-01
+  commitments:
+    - id: weekly-call
+      party: both
+      text: A call every week
+    - id: photos
+      party: client
+      text: The shop photos by the end of November
+  signatories:
+    - {name: Mo Byrne, party: client}
 """
 
 #: Meetings written in the styles people write YAML in. Each holds a meeting
@@ -172,6 +184,7 @@ ENTRY = dict(
     decisions=["Two logo options by Friday"],
     actions=[ActionEntry("Send two logo options", "Ciara Walsh", date(2026, 11, 27))],
     progress=[ProgressEntry("brand-review", "at-risk", "Waiting on photos")],
+    commitments=[CommitmentEntry("photos", "at-risk", "The photographer is ill")],
     positives=["Mo shared the old brand book"],
     concerns=["Photos are late"],
 )
@@ -277,6 +290,9 @@ def test_a_new_meeting_is_inserted_and_nothing_else_changes(tmp_path, style, enc
     assert added.actions[0].owner == "Ciara Walsh"
     assert added.actions[0].due == date(2026, 11, 27)
     assert (added.progress[0].status, added.progress[0].note) == ("at-risk", "Waiting on photos")
+    assert [(u.commitment, u.status, u.note) for u in added.commitments] == [
+        ("photos", "at-risk", "The photographer is ill")
+    ]
 
 
 @pytest.mark.parametrize("encoding", list(ENCODINGS))
@@ -308,6 +324,7 @@ def test_a_second_log_for_a_date_merges_into_that_meeting_only(tmp_path, style, 
         "Send two logo options"
     ]
     assert "Logged by mend." in merged.summary
+    assert [(u.commitment, u.status) for u in merged.commitments] == [("photos", "at-risk")]
     if was.summary:
         assert merged.summary.startswith(was.summary.strip())
 
@@ -363,7 +380,7 @@ def test_a_new_meeting_on_a_check_in_date_keeps_the_check_in_time(tmp_path):
 # -- merging ------------------------------------------------------------------------
 
 
-def test_merging_updates_an_action_and_replaces_a_milestones_progress(tmp_path):
+def test_merging_updates_an_action_and_replaces_progress_and_commitment_updates(tmp_path):
     path = write(tmp_path, (HEAD + STYLES["block"]).encode())
     day = date(2026, 11, 24)
     log(path, entry=MeetingEntry(date=day, **ENTRY), today=TODAY)
@@ -374,6 +391,10 @@ def test_merging_updates_an_action_and_replaces_a_milestones_progress(tmp_path):
             attendees=["Mo Byrne", "Ciara Walsh"],
             actions=[ActionEntry("Send two logo options", due=date(2026, 11, 30))],
             progress=[ProgressEntry("brand-review", "on-track")],
+            commitments=[
+                CommitmentEntry("photos", "renegotiated", "Now due 4 December"),
+                CommitmentEntry("weekly-call", "kept"),
+            ],
             heard=["The new logo feels cold"],
         ),
         today=TODAY,
@@ -388,6 +409,10 @@ def test_merging_updates_an_action_and_replaces_a_milestones_progress(tmp_path):
     ]
     assert [(p.milestone, p.status, p.note) for p in meeting.progress] == [
         ("brand-review", "on-track", None)
+    ]
+    assert [(u.commitment, u.status, u.note) for u in meeting.commitments] == [
+        ("photos", "renegotiated", "Now due 4 December"),
+        ("weekly-call", "kept", None),
     ]
 
 
@@ -414,6 +439,7 @@ def test_any_text_reads_back_as_written(tmp_path, texts):
             positives=texts,
             actions=[ActionEntry(t, owner=t) for t in texts],
             progress=[ProgressEntry("launch", "planned", texts[0])],
+            commitments=[CommitmentEntry("photos", "kept", texts[-1])],
         ),
         today=TODAY,
     )
@@ -421,6 +447,7 @@ def test_any_text_reads_back_as_written(tmp_path, texts):
     assert meeting.heard == texts and meeting.decisions == texts and meeting.positives == texts
     assert [(a.text, a.owner) for a in meeting.actions] == [(t, t) for t in texts]
     assert meeting.progress[0].note == texts[0]
+    assert meeting.commitments[0].note == texts[-1]
 
 
 # -- closing actions ---------------------------------------------------------------
@@ -635,7 +662,7 @@ REFUSED = {
         "  - date: 2026-11-17\n    attendees: *both\n",
         date(2026, 11, 10),
         3,
-        "meetings[0]: this meeting shares the value of the YAML anchor `&both` with line 27",
+        "meetings[0]: this meeting shares the value of the YAML anchor `&both` with line 38",
     ),
     "anchor-and-alias-in-one-meeting": (
         # Adding a concern would add it to the positives as well.
@@ -643,7 +670,7 @@ REFUSED = {
         "    concerns: *quick\n",
         date(2026, 11, 10),
         3,
-        "meetings[0]: this meeting shares the value of the YAML anchor `&quick` with line 26",
+        "meetings[0]: this meeting shares the value of the YAML anchor `&quick` with line 37",
     ),
     "merge-key": (
         "meetings:\n  - &base\n    date: 2026-11-10\n    kind: check-in\n"

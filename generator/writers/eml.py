@@ -393,6 +393,9 @@ def _context(
         "meeting": meeting_view,
         "greeting": join_names([p.name for p in to], view["i18n"]),
         "standing": milestone_standing(case, meeting, view["i18n"]),
+        # Computed once for the case's view, not once a recap: a case has
+        # hundreds of recaps, and each walk of the log is the whole log.
+        "follow_through": view["commitments"]["at_meeting"][meeting.date],
         "following": {
             "date": following[0],
             "time": following[1],
