@@ -16,7 +16,7 @@ what a template sees (``views.py``): it only names things.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -75,8 +75,10 @@ class Kind:
     command_help: str | None = None
     #: Why a case may have none, for ``mend NAME CASE`` to say.
     none_reason: str = "nothing in the requested formats"
-    #: The templates each format starts from (includes are found from them).
-    templates: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: The templates each format starts from (includes are found from them);
+    #: ``None``, the default, is the theme's usual files for the kind's name
+    #: and formats (:func:`default_templates`), so the two cannot drift apart.
+    templates: dict[str, tuple[str, ...]] | None = None
 
     def __post_init__(self) -> None:
         unknown = [f for f in self.formats if f not in FORMATS]
@@ -91,6 +93,8 @@ class Kind:
         return self.stem.format(date=day.isoformat()) if day is not None else self.stem
 
     def templates_for(self, fmt: str) -> tuple[str, ...]:
+        if self.templates is None:
+            return default_templates(self.name, (fmt,)).get(fmt, ())
         return self.templates.get(fmt, ())
 
 
@@ -175,7 +179,6 @@ BRIEF = Kind(
         "Build the internal prep brief for a case's next meeting (internal/, never for the client)."
     ),
     none_reason=_NO_NEXT_MEETING,
-    templates=default_templates("brief", ("md", "html")),
 )
 AGENDA = Kind(
     name="agenda",
@@ -191,7 +194,6 @@ AGENDA = Kind(
         "Build the client agenda for a case's next meeting: the five-part recovery agenda."
     ),
     none_reason=_NO_NEXT_MEETING + " (a call gets no agenda)",
-    templates=default_templates("agenda", ("md", "html", "pdf")),
 )
 PLAN = Kind(
     name="plan",
@@ -206,7 +208,6 @@ PLAN = Kind(
     command_help=(
         "Build a case's living recovery plan: milestones, check-ins and the meeting log."
     ),
-    templates=default_templates("plan", ("md", "html", "pdf")),
 )
 RECAP = Kind(
     name="recap",
@@ -220,7 +221,6 @@ RECAP = Kind(
     index_rank=5,
     index_latest=True,
     none_reason="no held meeting matches",
-    templates=default_templates("recap", ("eml",)),
 )
 NOTICE = Kind(
     name="notice",
@@ -231,7 +231,6 @@ NOTICE = Kind(
     uses_today=False,
     label="the notice of a moved or cancelled meeting",
     none_reason="no moved or cancelled meeting that a recap invited to",
-    templates=default_templates("notice", ("eml",)),
 )
 AGREEMENT = Kind(
     name="agreement",
@@ -247,7 +246,6 @@ AGREEMENT = Kind(
         "Build a case's agreement, with an empty signature field per signatory in the PDF."
     ),
     none_reason="the case has no agreement section",
-    templates=default_templates("agreement", ("html", "pdf")),
 )
 CALENDAR = Kind(
     name="calendar",
