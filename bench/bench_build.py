@@ -50,10 +50,14 @@ from types import SimpleNamespace
 root, theme, recaps = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3] == "recaps"
 out = root / "baseline-out"
 md = markdown.Markdown(extensions=["sane_lists", "tables"])
-env_html = jinja2.Environment(loader=jinja2.FileSystemLoader(str(theme)), autoescape=True, undefined=jinja2.ChainableUndefined)
-env_text = jinja2.Environment(loader=jinja2.FileSystemLoader(str(theme)), undefined=jinja2.ChainableUndefined)
+opts = dict(loader=jinja2.FileSystemLoader(str(theme)), undefined=jinja2.ChainableUndefined, lstrip_blocks=True, extensions=["jinja2.ext.i18n"])
+env_html = jinja2.Environment(autoescape=True, trim_blocks=True, **opts)
+env_text = jinja2.Environment(**opts)
+words = lambda t: str(t or "")
 for env in (env_html, env_text):
-    env.filters.update(longdate=str, shortdate=str, clock=str, indent_md=lambda t: t)
+    env.install_null_translations(newstyle=True)
+    env.filters.update(longdate=str, shortdate=str, clock=str, indent_md=lambda t: t, conjoin=lambda xs: ", ".join(map(str, xs)),
+                       upfirst=words, weekdays=words, cadence=words, kind=words, kind_title=words, case_status=words)
 env_html.filters["markdown"] = lambda t: md.reset().convert(t or "")
 env_text.filters["markdown"] = lambda t: t or ""
 today = date(2026, 11, 22)
@@ -71,10 +75,18 @@ for path in sorted((root / "content").glob("*.yaml")):
     roll = SimpleNamespace(done=0, total=len(ms), counts={"done": 0, "on-track": 0, "planned": len(ms), "at-risk": 0, "missed": 0}, overdue=0)
     nxt = {"date": today, "time": None, "kind": "check-in", "duration": 30, "channel": None, "link": None, "meeting": None, "is_checkin": True}
     raw["plan"].setdefault("objectives", []); raw["plan"].setdefault("checkins", None)
+    if raw["plan"]["checkins"]:
+        raw["plan"]["checkins"] = {"duration": 30, "link": None, "until": None, "time": None, "channel": None, **raw["plan"]["checkins"]}
     raw["affirmations"] = raw.get("affirmations", [])
     raw["client"].setdefault("culture", None)
     raw["incident"].setdefault("impact", None)
-    ctx = {"case": raw, "milestones": ms, "objectives": {}, "rollup": roll, "status_labels": {}, "next": nxt,
+    promises = (raw["agreement"] or {}).get("commitments", [])
+    commitments = {"all": promises, "by_party": {p: [c for c in promises if c["party"] == p] for p in ("us", "client", "both")},
+                   "due": promises, "attention": [], "amendments": [], "at_meeting": {}, "counts": {}}
+    contacts, members = raw["client"]["contacts"], raw["team"]["members"]
+    history = {"changes": None, "moves": {}, "open_by_owner": [], "open_actions": 0, "overdue_actions": 0,
+               "status": {"total": len(ms), "done": 0, "on_track": 0, "at_risk": 0, "missed": 0, "planned": len(ms), "overdue": 0}}
+    ctx = {"case": raw, "commitments": commitments, "history": history, "rescheduled": [], "timeline": "", "primary": contacts[0], "lead": members[0], "lang": "en", "dir": "ltr", "milestones": ms, "objectives": {}, "rollup": roll, "status_labels": {}, "next": nxt,
            "upcoming": [], "held": held, "held_newest_first": held[::-1], "last_held": held[-1] if held else None,
            "us": "Studio", "them": raw["client"]["organisation"], "today": today, "audience": "client", "format": "html",
            "signatures": [], "id": path.stem, "meetings": held}
