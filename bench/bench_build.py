@@ -10,10 +10,12 @@ temporary workspace and prints medians of several runs:
 - the bare baseline: the same YAML loaded with PyYAML's C loader and the same
   templates rendered with plain Jinja into files, with no validation, no
   audience rule, no manifest; mend's time is printed as a ratio to it;
-- a full build with PDFs for a subset of cases, with 1 and 2 jobs;
+- a full build with PDFs for a subset of cases, with 1 and 2 jobs, against
+  WeasyPrint alone (one command) printing the very pages mend gave it;
 - a no-op rebuild, and a rebuild after touching one case;
 - ``mend --help`` start time;
-- peak memory (max RSS) of a full text build.
+- peak memory (max RSS) of a full text build;
+- issue 21's targets, each marked met or NOT MET from the figures above.
 
 Figures vary with the machine: compare ratios measured in the same run.
 """
@@ -109,6 +111,78 @@ for path in sorted((root / "content").glob("*.yaml")):
 """
 
 
+# WeasyPrint alone, as a command, on the very pages mend gives it (captured
+# below): the same HTML, base URL and PDF options (PDF/A and tags for the
+# archival agreement), without mend's templates, checks or signature fields.
+WEASYPRINT_ALONE = r"""
+import io, pickle, sys
+from weasyprint import HTML, Attachment
+for page in pickle.load(open(sys.argv[1], "rb")):
+    opts = {"pdf_variant": page["variant"], "pdf_identifier": True}
+    if page["tagged"]:
+        opts["pdf_tags"] = True
+    if page["attachments"]:
+        opts["attachments"] = [Attachment(file_obj=io.BytesIO(a["data"]), name=a["name"], description=a["description"],
+                                          created=a["when"], modified=a["when"], relationship=a["relationship"])
+                               for a in page["attachments"]]
+    HTML(string=page["html"], base_url=page["base_url"]).write_pdf(**opts)
+"""
+
+
+def capture_pdf_pages(ws: Path, into: Path) -> int:
+    """Build every PDF of ``ws`` once, in this process, keeping what WeasyPrint was given."""
+    import pickle
+
+    import generator.writers.pdf as pdf_writer
+    from generator.build import build
+    from generator.writers.words import break_long_words
+
+    pages = []
+    real = pdf_writer.render_pdf
+
+    def capture(html: str, **options):
+        pages.append(
+            {
+                "html": break_long_words(html),  # as render_pdf hands it on
+                "base_url": options.get("base_url"),
+                "variant": pdf_writer.normalize_variant(options.get("pdf_variant")),
+                "tagged": options.get("tagged", False),
+                "attachments": [vars(a) for a in options.get("attachments", ())],
+            }
+        )
+        return real(html, **options)
+
+    pdf_writer.render_pdf = capture
+    try:
+        report = build(ws, today=TODAY, formats=("pdf",), out=into, force=True, jobs=1)
+    finally:
+        pdf_writer.render_pdf = real
+    assert report.ok, report.messages
+    with open(into / "pages.pickle", "wb") as f:
+        pickle.dump(pages, f)
+    return len(pages)
+
+
+class Targets:
+    """Issue 21's targets, checked against the figures of this one run."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, str, bool]] = []
+
+    def at_most(self, what: str, value: float, limit: float, unit: str = "x") -> None:
+        shown = f"{value:.2f}{unit}" if unit == "x" else f"{value:.3f} {unit}"
+        bound = f"{limit:.2f}{unit}" if unit == "x" else f"{limit:g} {unit}"
+        self.rows.append((what, f"{shown} (target <= {bound})", value <= limit))
+
+    def at_least(self, what: str, value: float, limit: float) -> None:
+        self.rows.append((what, f"{value:.2f}x (target >= {limit:.2f}x)", value >= limit))
+
+    def print(self) -> None:
+        print("targets:")
+        for what, figure, met in self.rows:
+            print(f"  {'met    ' if met else 'NOT MET'}  {what}: {figure}")
+
+
 def timed(cmd: list[str], env: dict[str, str] | None = None) -> float:
     started = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
@@ -146,6 +220,7 @@ def main() -> None:
         print(f"{args.cases} cases, medians of {args.runs} runs")
 
         cores = os.cpu_count() or 1
+        targets = Targets()
 
         def full(formats: str, jobs: int) -> float:
             shutil.rmtree(ws / "output", ignore_errors=True)
@@ -159,9 +234,9 @@ def main() -> None:
         # templates: the documents alone (md, html), and every text format
         # (the baseline also renders each recap's text and HTML templates;
         # mend also builds the MIME message, its invitation and the calendar).
-        for label, formats, what in (
-            ("documents (md, html)", "md,html", "docs"),
-            (f"all text formats ({args.formats})", args.formats, "recaps"),
+        for label, formats, what, limit in (
+            ("documents (md, html)", "md,html", "docs", 1.3),
+            (f"all text formats ({args.formats})", args.formats, "recaps", 1.8),
         ):
             base = median_of(args.runs, lambda what=what: baseline(what))
             one = median_of(args.runs, lambda formats=formats: full(formats, 1))
@@ -174,11 +249,13 @@ def main() -> None:
             print(
                 f"  mend build, {cores} jobs:                      {many:7.3f} s   ({many / base:.2f}x baseline)"
             )
+            targets.at_most(f"{label}, 1 job, against its baseline", one / base, limit)
 
         noop = median_of(
             args.runs, lambda: timed([*mend, "build", *common, "--format", args.formats], env)
         )
         print(f"no-op rebuild:                            {noop:7.3f} s")
+        targets.at_most(f"no-op rebuild of {args.cases} cases", noop, 1.0, "s")
 
         def touch_one() -> float:
             path = ws / "content" / "case-00000.yaml"
@@ -190,6 +267,7 @@ def main() -> None:
 
         helps = median_of(max(args.runs, 5), lambda: timed([*mend, "--help"], env))
         print(f"mend --help:                              {helps:7.3f} s")
+        targets.at_most("mend --help", helps, 0.1, "s")
 
         usage = subprocess.run(
             [sys.executable, "-c",
@@ -216,6 +294,7 @@ def main() -> None:
             shutil.rmtree(big)
 
         if args.no_pdf:
+            targets.print()
             return
         pdf_ws = make_workspace(Path(tmp) / "pdf", args.pdf_cases, seed=11)
         pdf_common = [
@@ -233,15 +312,28 @@ def main() -> None:
             return timed([*mend, "build", *pdf_common, "--jobs", str(jobs)], env)
 
         pdf_runs = max(3, args.runs // 2)
+        captured = Path(tmp) / "captured"
+        count = capture_pdf_pages(pdf_ws, captured)
+        pickled = str(captured / "pages.pickle")
+        alone = median_of(
+            pdf_runs, lambda: timed([sys.executable, "-c", WEASYPRINT_ALONE, pickled], env)
+        )
         p1 = median_of(pdf_runs, lambda: pdf(1))
         p2 = median_of(pdf_runs, lambda: pdf(2))
-        count = len(list((pdf_ws / "output").rglob("*.pdf")))
         print(
-            f"PDF build, {count} PDFs, 1 job:              {p1:7.3f} s   ({count / p1:.1f} PDFs/s)"
+            f"PDFs, WeasyPrint alone on mend's {count} pages: {alone:7.3f} s   (one command, same HTML and PDF options)"
+        )
+        print(
+            f"PDF build, {count} PDFs, 1 job:              {p1:7.3f} s   ({count / p1:.1f} PDFs/s, {p1 / alone:.2f}x WeasyPrint alone)"
         )
         print(
             f"PDF build, {count} PDFs, 2 jobs:             {p2:7.3f} s   ({count / p2:.1f} PDFs/s, {p1 / p2:.2f}x 1 job)"
         )
+        targets.at_most(
+            f"PDF build of {count} PDFs, 1 job, against WeasyPrint alone", p1 / alone, 1.1
+        )
+        targets.at_least("PDF build, 2 jobs, speed-up over 1 job", p1 / p2, 1.7)
+        targets.print()
 
 
 if __name__ == "__main__":
