@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from .constants import (
+    LANGUAGE_RE,
     Audience,
     Cadence,
     CaseStatus,
@@ -104,10 +105,6 @@ def _timezone(value: str) -> str:
             f'unknown time zone: "{value}" (expected an IANA name such as Europe/London)'
         ) from None
     return value
-
-
-#: BCP 47 as far as mend needs it: a language subtag, then subtags.
-LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
 
 
 def _language(value: str) -> str:
