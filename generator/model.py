@@ -35,6 +35,9 @@ from .constants import (
     Status,
     Weekday,
 )
+from .plugins import defer_plugin_lookup
+
+defer_plugin_lookup()  # before the first model is built: see plugins.py
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
-from .conftest import MINIMAL_CASE, make_workspace
+from .conftest import FULL_CASE, MINIMAL_CASE, make_workspace
 
 HEAVY = ("weasyprint", "pyhanko", "icalendar", "watchfiles", "aiosmtpd")
 
@@ -46,3 +47,40 @@ CASE_MODULES = ("pydantic", "generator.model", "yaml", "ruamel", "jinja2", "babe
 def test_help_imports_no_case_model(tmp_path):
     assert imported_after(["--help"], tmp_path, CASE_MODULES) == set()
 
+
+def test_agreement_pdf_imports_no_signing(tmp_path):
+    """One agreement PDF has empty signature fields: pyHanko signs and verifies, later."""
+    ws = make_workspace(tmp_path / "ws", {"acme.yaml": FULL_CASE})
+    args = ["agreement", "acme", "--workspace", str(ws), "--today", "2026-11-22"]
+    unused = ("pyhanko", "pyhanko_certvalidator", "icalendar", "ruamel", "aiosmtpd", "watchfiles")
+    assert imported_after([*args, "--format", "pdf"], tmp_path, unused) == set()
+    assert (ws / "output" / "acme" / "agreement.pdf").is_file()
+
+
+#: What ``mend log`` never uses: rendering, and pydantic's search for
+#: plugins through every installed package's metadata (see plugins.py).
+NOT_FOR_LOG = ("importlib.metadata", "jinja2", "markdown", "babel", "weasyprint", "pyhanko")
+
+
+def test_log_imports_only_what_it_edits_with(tmp_path):
+    ws = make_workspace(tmp_path / "ws", {"harbour.yaml": MINIMAL_CASE})
+    args = ["log", "harbour", "--workspace", str(ws), "--today", "2026-11-22", "--summary", "Met."]
+    assert imported_after(args, tmp_path, NOT_FOR_LOG) == set()
+    assert "summary: Met." in (ws / "content" / "harbour.yaml").read_text(encoding="utf-8")
+
+
+def test_plugins_still_looked_for_unless_switched_off(tmp_path):
+    """Without PYDANTIC_DISABLE_PLUGINS, pydantic's own loader answers, as it did."""
+    code = (
+        "import sys\n"
+        "import generator.model\n"
+        "from pydantic.plugin._loader import get_plugins\n"
+        "print(list(get_plugins()), type(sys.modules['pydantic.plugin._loader']).__name__,\n"
+        "      'importlib.metadata' in sys.modules)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["[]", "module", "True"]
