@@ -19,7 +19,7 @@ import click
 
 from .constants import COMMITMENT_UPDATE_STATUSES, FORMATS, MEETING_KINDS, STATUSES
 from .errors import escape_controls
-from .gcpause import no_gc
+from .gcpause import no_gc, spare_exit
 from .kinds import KINDS
 
 
@@ -1309,5 +1309,17 @@ def log(
     _report_log(result, ws)
 
 
+def run() -> None:
+    """The ``mend`` command: :func:`main`, then an exit that collects no garbage.
+
+    Apart from :func:`main`, which tests call in their own process: see
+    :func:`generator.gcpause.spare_exit`.
+    """
+    try:
+        main()
+    finally:
+        spare_exit()
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    run()

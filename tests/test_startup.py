@@ -84,3 +84,31 @@ def test_plugins_still_looked_for_unless_switched_off(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["[]", "module", "True"]
+
+
+def test_the_command_exits_as_before_with_its_garbage_spared(tmp_path):
+    """``mend`` freezes its objects for the exit (gcpause.spare_exit); codes and output stay."""
+    ws = make_workspace(tmp_path / "ws", {"harbour.yaml": MINIMAL_CASE, "bad.yaml": "title: 1\n"})
+    command = [sys.executable, "-m", "generator.cli", "check", "--workspace", str(ws)]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "1 valid, 1 invalid" in result.stdout
+    assert "error: content/bad.yaml" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_main_in_a_process_that_goes_on_freezes_nothing(tmp_path):
+    """Tests and ``mend serve`` call main() and live on: their garbage is still collected."""
+    code = (
+        "import gc\n"
+        "from generator.cli import main\n"
+        "try:\n"
+        "    main(['--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(gc.get_freeze_count(), gc.isenabled())\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True
+    )
+    assert result.stdout.split()[-2:] == ["0", "True"]
