@@ -49,10 +49,22 @@ def test_help_imports_no_case_model(tmp_path):
 
 
 def test_agreement_pdf_imports_no_signing(tmp_path):
-    """One agreement PDF has empty signature fields: pyHanko signs and verifies, later."""
+    """One agreement PDF has empty signature fields: pyHanko signs and verifies, later.
+
+    Nor does it search the installed packages' metadata: not for pydantic's
+    plugins (plugins.py), not for Markdown's extensions (render.py).
+    """
     ws = make_workspace(tmp_path / "ws", {"acme.yaml": FULL_CASE})
     args = ["agreement", "acme", "--workspace", str(ws), "--today", "2026-11-22"]
-    unused = ("pyhanko", "pyhanko_certvalidator", "icalendar", "ruamel", "aiosmtpd", "watchfiles")
+    unused = (
+        "pyhanko",
+        "pyhanko_certvalidator",
+        "icalendar",
+        "ruamel",
+        "aiosmtpd",
+        "watchfiles",
+        "importlib.metadata",
+    )
     assert imported_after([*args, "--format", "pdf"], tmp_path, unused) == set()
     assert (ws / "output" / "acme" / "agreement.pdf").is_file()
 
