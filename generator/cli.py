@@ -19,7 +19,7 @@ import click
 
 from .constants import COMMITMENT_UPDATE_STATUSES, FORMATS, MEETING_KINDS, STATUSES
 from .errors import escape_controls
-from .gcpause import no_gc, spare_exit
+from .gcpause import no_gc, one_command, spare_exit
 from .kinds import KINDS
 
 
@@ -486,6 +486,7 @@ def _single_document(kind: str, summary: str) -> click.Command:
     @click.argument("case")
     @workspace_options
     @output_options
+    @no_gc()  # one document of one case: little garbage, costly collections (gcpause.py)
     def command(case: str, **options: Any) -> None:
         _build_one_kind(kind, case, **options)
 
@@ -1315,6 +1316,7 @@ def run() -> None:
     Apart from :func:`main`, which tests call in their own process: see
     :func:`generator.gcpause.spare_exit`.
     """
+    one_command()
     try:
         main()
     finally:

@@ -110,14 +110,26 @@ def test_the_command_exits_as_before_with_its_garbage_spared(tmp_path):
 
 
 def test_main_in_a_process_that_goes_on_freezes_nothing(tmp_path):
-    """Tests and ``mend serve`` call main() and live on: their garbage is still collected."""
+    """Tests and ``mend serve`` call main() and live on: their garbage is still collected.
+
+    ``mend plan`` holds the collector off while it builds (gcpause.no_gc),
+    and ``mend log`` too; only the ``mend`` command's own process (cli.run)
+    freezes what they made.
+    """
+    ws = make_workspace(tmp_path / "ws", {"harbour.yaml": MINIMAL_CASE})
+    commands = [
+        ["plan", "harbour", "--workspace", str(ws), "--format", "md", "--today", "2026-11-22"],
+        ["log", "harbour", "--workspace", str(ws), "--summary", "Met.", "--today", "2026-11-22"],
+        ["--help"],
+    ]
     code = (
         "import gc\n"
         "from generator.cli import main\n"
-        "try:\n"
-        "    main(['--help'])\n"
-        "except SystemExit:\n"
-        "    pass\n"
+        f"for args in {commands!r}:\n"
+        "    try:\n"
+        "        main(args)\n"
+        "    except SystemExit as exc:\n"
+        "        assert not exc.code, exc.code\n"
         "print(gc.get_freeze_count(), gc.isenabled())\n"
     )
     result = subprocess.run(
