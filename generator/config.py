@@ -7,7 +7,6 @@ is silently ignored is a setting lost.
 
 from __future__ import annotations
 
-import difflib
 import tomllib
 import typing
 from pathlib import Path
@@ -89,6 +88,8 @@ def load_config(workspace: Path) -> Config:
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
+        import difflib  # only for a message
+
         lines = []
         for error in exc.errors():
             loc = tuple(error["loc"])
