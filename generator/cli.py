@@ -401,8 +401,11 @@ def serve(
     are quick; PDFs already in the output folder are left as they were.
     Ctrl-C stops it.
     """
+    from .gcpause import long_running
     from .serve import Preview
     from .serve import serve as run_server
+
+    long_running()  # rebuild after rebuild: nothing may be frozen (gcpause.py)
 
     def echo(message: str, error: bool) -> None:
         if error:

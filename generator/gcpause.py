@@ -55,6 +55,12 @@ def one_command() -> None:
     _ENDING = True
 
 
+def long_running() -> None:
+    """Say that this process outlives its command after all: ``mend serve``."""
+    global _ENDING
+    _ENDING = False
+
+
 def spare_exit() -> None:
     """Let the process exit without walking its objects again: call it last.
 
