@@ -17,7 +17,7 @@ import os
 import time as _time
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path, PurePosixPath
@@ -560,6 +560,8 @@ def _run(tasks: list[_Task], job: _Job, jobs: int | None) -> Generator[_Result, 
     # A bounded window of tasks in flight: results (with their PDFs) wait in
     # memory only until the main process has written them.
     window = workers * (2 if heavy else 32)
+    from concurrent.futures import ProcessPoolExecutor  # multiprocessing: only when it pays
+
     with ProcessPoolExecutor(
         max_workers=workers, initializer=_init_worker, initargs=(job,)
     ) as pool:

@@ -9,7 +9,6 @@ with the cross-checks between fields and the warnings.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -46,6 +45,8 @@ def _unknown_key_message(loc: tuple[str | int, ...]) -> str:
     model = _model_at(place)
     known = list(model.model_fields) if model else []
     where = f" at {format_path(place)}" if place else " at the top level"
+    import difflib  # only for a message: most commands never need it
+
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     hint = f": did you mean `{close[0]}`?" if close else f" (known keys: {', '.join(known)})"
     return f"unknown key `{key}`{where}{hint}"
@@ -492,6 +493,8 @@ def _check_changes(cf: CaseFile) -> Iterator[Problem]:
 
 
 def _unknown_ref(kind: str, value: str, known: set[str]) -> str:
+    import difflib
+
     close = difflib.get_close_matches(value, sorted(known), n=1)
     hint = (
         f": did you mean `{close[0]}`?"
@@ -527,6 +530,8 @@ def _warnings(cf: CaseFile, today: date | None) -> Iterator[Problem]:
     people = case.people()
     for path, name in _name_uses(case):
         if name not in people:
+            import difflib
+
             close = difflib.get_close_matches(name, sorted(people), n=1)
             hint = (
                 f": did you mean `{close[0]}`?"

@@ -19,7 +19,7 @@ import click
 
 from .constants import COMMITMENT_UPDATE_STATUSES, FORMATS, MEETING_KINDS, STATUSES
 from .errors import escape_controls
-from .gcpause import no_gc
+from .gcpause import no_gc, one_command, spare_exit
 from .kinds import KINDS
 
 
@@ -401,8 +401,11 @@ def serve(
     are quick; PDFs already in the output folder are left as they were.
     Ctrl-C stops it.
     """
+    from .gcpause import long_running
     from .serve import Preview
     from .serve import serve as run_server
+
+    long_running()  # rebuild after rebuild: nothing may be frozen (gcpause.py)
 
     def echo(message: str, error: bool) -> None:
         if error:
@@ -486,6 +489,7 @@ def _single_document(kind: str, summary: str) -> click.Command:
     @click.argument("case")
     @workspace_options
     @output_options
+    @no_gc()  # one document of one case: little garbage, costly collections (gcpause.py)
     def command(case: str, **options: Any) -> None:
         _build_one_kind(kind, case, **options)
 
@@ -1309,5 +1313,18 @@ def log(
     _report_log(result, ws)
 
 
+def run() -> None:
+    """The ``mend`` command: :func:`main`, then an exit that collects no garbage.
+
+    Apart from :func:`main`, which tests call in their own process: see
+    :func:`generator.gcpause.spare_exit`.
+    """
+    one_command()
+    try:
+        main()
+    finally:
+        spare_exit()
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    run()

@@ -7,7 +7,6 @@ is silently ignored is a setting lost.
 
 from __future__ import annotations
 
-import difflib
 import tomllib
 import typing
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import ConfigError
-from .model import LanguageTag, TimeZone
+from .model import LanguageTag, TimeZone, empty_list
 from .reader import format_path
 
 CONFIG_NAME = "mend.toml"
@@ -37,7 +36,7 @@ class PdfSettings(_Section):
 
 class SigningSettings(_Section):
     #: RFC 3161 time-stamp authorities for `mend sign`, tried in order.
-    tsa: list[str] = Field(default_factory=list)
+    tsa: list[str] = Field(default_factory=empty_list)
     #: Seconds to wait for one time-stamp authority before trying the next.
     tsa_timeout: float = Field(default=10, gt=0, le=300)
 
@@ -62,9 +61,9 @@ class TonePhrase(_Section):
 
 class CoachSettings(_Section):
     #: Phrases of mend's tone list not to flag, as written there.
-    tone_off: list[str] = Field(default_factory=list)
+    tone_off: list[str] = Field(default_factory=empty_list)
     #: Phrases to flag as well as mend's own.
-    tone_add: list[TonePhrase] = Field(default_factory=list)
+    tone_add: list[TonePhrase] = Field(default_factory=empty_list)
 
 
 class Config(_Section):
@@ -89,6 +88,8 @@ def load_config(workspace: Path) -> Config:
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
+        import difflib  # only for a message
+
         lines = []
         for error in exc.errors():
             loc = tuple(error["loc"])

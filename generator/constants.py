@@ -8,6 +8,7 @@ use, and a tuple of its values derived from it, so the two cannot drift.
 
 from __future__ import annotations
 
+import re
 from typing import Literal, get_args
 
 #: Every format mend writes, in the order it builds them.
@@ -37,3 +38,9 @@ Audience = Literal["client", "internal"]
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 WEEKDAYS: tuple[str, ...] = get_args(Weekday)
+
+#: A language tag, BCP 47 as far as mend needs it: a language subtag, then
+#: subtags. Here rather than in ``model.py`` because the theme's catalogs
+#: (``i18n.py``, which ``kinds.py`` and so ``mend --help`` import) check
+#: tags too, and must not import pydantic's models for one pattern.
+LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")

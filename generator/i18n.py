@@ -29,7 +29,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .model import LANGUAGE_RE
+from .constants import LANGUAGE_RE
 
 if TYPE_CHECKING:
     from babel import Locale

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
-from .conftest import MINIMAL_CASE, make_workspace
+from .conftest import FULL_CASE, MINIMAL_CASE, make_workspace
 
 HEAVY = ("weasyprint", "pyhanko", "icalendar", "watchfiles", "aiosmtpd")
 
 
-def imported_after(args: list[str], cwd) -> set[str]:
+def imported_after(args: list[str], cwd, modules: tuple[str, ...] = HEAVY) -> set[str]:
+    """Which of ``modules`` are imported once the command ``mend ARGS`` has run."""
     code = (
         "import sys\n"
         "from generator.cli import main\n"
@@ -18,7 +20,7 @@ def imported_after(args: list[str], cwd) -> set[str]:
         f"    main({args!r}, standalone_mode=False)\n"
         "except SystemExit:\n"
         "    pass\n"
-        f"print('HEAVY=' + ','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
+        f"print('HEAVY=' + ','.join(m for m in {modules!r} if m in sys.modules))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd, check=True
@@ -35,3 +37,111 @@ def test_help_imports_nothing_heavy(tmp_path):
 def test_check_imports_nothing_heavy(tmp_path):
     ws = make_workspace(tmp_path / "ws", {"harbour.yaml": MINIMAL_CASE})
     assert imported_after(["check", "--workspace", str(ws)], tmp_path) == set()
+
+
+#: What reading and validating a case needs, and ``mend --help`` does not:
+#: the case format's pydantic models cost more than all the rest of it.
+CASE_MODULES = ("pydantic", "generator.model", "yaml", "ruamel", "jinja2", "babel", "markdown")
+
+
+def test_help_imports_no_case_model(tmp_path):
+    assert imported_after(["--help"], tmp_path, CASE_MODULES) == set()
+
+
+def test_agreement_pdf_imports_no_signing(tmp_path):
+    """One agreement PDF has empty signature fields: pyHanko signs and verifies, later.
+
+    Nor does it search the installed packages' metadata: not for pydantic's
+    plugins (plugins.py), not for Markdown's extensions (render.py).
+    """
+    ws = make_workspace(tmp_path / "ws", {"acme.yaml": FULL_CASE})
+    args = ["agreement", "acme", "--workspace", str(ws), "--today", "2026-11-22"]
+    unused = (
+        "pyhanko",
+        "pyhanko_certvalidator",
+        "icalendar",
+        "ruamel",
+        "aiosmtpd",
+        "watchfiles",
+        "importlib.metadata",
+    )
+    assert imported_after([*args, "--format", "pdf"], tmp_path, unused) == set()
+    assert (ws / "output" / "acme" / "agreement.pdf").is_file()
+
+
+#: What ``mend log`` never uses when all goes well: rendering, and
+#: pydantic's search for plugins through every installed package's
+#: metadata (see plugins.py).
+NOT_FOR_LOG = (
+    "importlib.metadata",
+    "difflib",  # "did you mean", for messages only
+    "jinja2",
+    "markdown",
+    "babel",
+    "weasyprint",
+    "pyhanko",
+)
+
+
+def test_log_imports_only_what_it_edits_with(tmp_path):
+    ws = make_workspace(tmp_path / "ws", {"harbour.yaml": MINIMAL_CASE})
+    args = ["log", "harbour", "--workspace", str(ws), "--today", "2026-11-22", "--summary", "Met."]
+    assert imported_after(args, tmp_path, NOT_FOR_LOG) == set()
+    assert "summary: Met." in (ws / "content" / "harbour.yaml").read_text(encoding="utf-8")
+
+
+def test_plugins_still_looked_for_unless_switched_off(tmp_path):
+    """Without PYDANTIC_DISABLE_PLUGINS, pydantic's own loader answers, as it did."""
+    code = (
+        "import sys\n"
+        "import generator.model\n"
+        "from pydantic.plugin._loader import get_plugins\n"
+        "print(list(get_plugins()), type(sys.modules['pydantic.plugin._loader']).__name__,\n"
+        "      'importlib.metadata' in sys.modules)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["[]", "module", "True"]
+
+
+def test_the_command_exits_as_before_with_its_garbage_spared(tmp_path):
+    """``mend`` freezes its objects for the exit (gcpause.spare_exit); codes and output stay."""
+    ws = make_workspace(tmp_path / "ws", {"harbour.yaml": MINIMAL_CASE, "bad.yaml": "title: 1\n"})
+    command = [sys.executable, "-m", "generator.cli", "check", "--workspace", str(ws)]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "1 valid, 1 invalid" in result.stdout
+    assert "error: content/bad.yaml" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_main_in_a_process_that_goes_on_freezes_nothing(tmp_path):
+    """Tests and ``mend serve`` call main() and live on: their garbage is still collected.
+
+    ``mend plan`` holds the collector off while it builds (gcpause.no_gc),
+    and ``mend log`` too; only the ``mend`` command's own process (cli.run)
+    freezes what they made.
+    """
+    ws = make_workspace(tmp_path / "ws", {"harbour.yaml": MINIMAL_CASE})
+    commands = [
+        ["plan", "harbour", "--workspace", str(ws), "--format", "md", "--today", "2026-11-22"],
+        ["log", "harbour", "--workspace", str(ws), "--summary", "Met.", "--today", "2026-11-22"],
+        ["--help"],
+    ]
+    code = (
+        "import gc\n"
+        "from generator.cli import main\n"
+        f"for args in {commands!r}:\n"
+        "    try:\n"
+        "        main(args)\n"
+        "    except SystemExit as exc:\n"
+        "        assert not exc.code, exc.code\n"
+        "print(gc.get_freeze_count(), gc.isenabled())\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True
+    )
+    assert result.stdout.split()[-2:] == ["0", "True"]
