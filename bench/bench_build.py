@@ -209,6 +209,10 @@ def main() -> None:
 
     mend = [sys.executable, "-m", "generator.cli"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # Commands run with Python's bytecode cache, as an installed mend does
+    # (pip compiles a wheel's modules); an editable install under
+    # PYTHONDONTWRITEBYTECODE would recompile mend's modules every run.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     from generator.render import theme_dir
 
     print(
