@@ -44,11 +44,16 @@ from bench_build import BASELINE  # noqa: E402
 from cases import TODAY, make_workspace  # noqa: E402
 
 
-def run(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """(CPU seconds, wall seconds) of one command."""
+def run(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
+    """(CPU seconds, wall seconds) of one command, run in ``cwd``.
+
+    In the checkout's folder: ``python -m`` puts the current folder first
+    on the path, so run elsewhere the editable install's own checkout
+    would shadow the one asked for.
+    """
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env, cwd=cwd)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -101,7 +106,7 @@ def main() -> None:
 
             def go() -> tuple[float, float]:
                 shutil.rmtree(out, ignore_errors=True)
-                return run(cmd, env_for(checkouts[name]))
+                return run(cmd, env_for(checkouts[name]), checkouts[name])
 
             return go
 
@@ -109,12 +114,12 @@ def main() -> None:
             out = Path(tmp) / f"one-{name}"
             cmd = [sys.executable, "-m", "generator.cli", "plan", "case-00000", *common]
             cmd += ["--out", str(out), "--format", "md,html", "--force"]
-            return lambda: run(cmd, env_for(checkouts[name]))
+            return lambda: run(cmd, env_for(checkouts[name]), checkouts[name])
 
         def baseline() -> tuple[float, float]:
             shutil.rmtree(ws / "baseline-out", ignore_errors=True)
             cmd = [sys.executable, "-c", BASELINE, str(ws), str(theme_dir()), "docs"]
-            return run(cmd, env_for(ROOT))
+            return run(cmd, env_for(ROOT), ROOT)
 
         timings: dict[str, list[tuple[float, float]]] = {}
         jobs: dict[str, Callable[[], tuple[float, float]]] = {"baseline": baseline}
