@@ -107,14 +107,50 @@ def markdown_safe(value: Any, annotation: Any) -> Any:
     every other text is escaped so that it prints as the text it is.
     """
     kind, sub = _schema(annotation)
+    return _safe(value, kind, _sub_plan(kind, sub))
+
+
+def _sub_plan(kind: str, sub: Any) -> Any:
+    """What :func:`_safe` needs below a value of this kind, worked out once."""
+    if kind == "list":
+        item_kind, item_sub = _schema(sub)
+        return (item_kind, _sub_plan(item_kind, item_sub))
+    if kind == "model":
+        return sub  # its fields' plans: _fields_plan(sub), looked up when reached
+    return None
+
+
+@functools.lru_cache(maxsize=256)
+def _fields_plan(model: type[BaseModel]) -> dict[str, tuple[str, Any]]:
+    """Each field of a model as (kind, sub plan): one dict lookup a key, not a hash of its type."""
+    plan = {}
+    for name, info in model.model_fields.items():
+        kind, sub = _schema(_field_annotation(info))
+        plan[name] = (kind, _sub_plan(kind, sub))
+    return plan
+
+
+def _none_plan() -> tuple[str, Any]:
+    kind, sub = _schema(None)
+    return (kind, _sub_plan(kind, sub))
+
+
+#: The plan of a value with no annotation (a list item outside a list
+#: field, a key no model field has), as markdown_safe(v, None) walks it.
+_NONE_PLAN = _none_plan()
+
+
+def _safe(value: Any, kind: str, plan: Any) -> Any:
+    # markdown_safe's walk, with each level's plan at hand: the same
+    # isinstance tests in the same order, for every value it reaches.
     if isinstance(value, str):
         return sanitize_markdown(value) if kind == "markdown" else escape_markdown(value)
     if isinstance(value, list):
-        item = sub if kind == "list" else None
-        return [markdown_safe(v, item) for v in value]
+        item_kind, item_plan = plan if kind == "list" else _NONE_PLAN
+        return [_safe(v, item_kind, item_plan) for v in value]
     if isinstance(value, dict):
-        fields = sub.model_fields if kind == "model" else {}
-        return {k: markdown_safe(v, _field_annotation(fields.get(k))) for k, v in value.items()}
+        fields = _fields_plan(plan) if kind == "model" else {}
+        return {k: _safe(v, *fields.get(k, _NONE_PLAN)) for k, v in value.items()}
     return value
 
 
