@@ -12,8 +12,9 @@ from __future__ import annotations
 import functools
 import typing
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 from pydantic import BaseModel
@@ -58,6 +59,11 @@ from .schedule import (
     upcoming_checkins,
 )
 from .timeline import timeline_svg
+
+if TYPE_CHECKING:
+    from .commitments import Standing
+    from .history import History
+    from .schedule import NextMeeting
 
 
 def _exclude_spec() -> dict[str, Any]:
@@ -161,6 +167,7 @@ def build_view(
     *,
     markdown: bool = False,
     language: Language | None = None,
+    shared: dict[tuple[str, date], _Basis] | None = None,
 ) -> dict[str, Any]:
     """Everything one document's templates may use, for one audience.
 
@@ -176,21 +183,24 @@ def build_view(
     ``language`` (default: the case's, with the theme's catalogs only) is
     what the templates speak: ``i18n`` is read by the theme's gettext
     calls and date filters, ``lang`` and ``dir`` go on the page.
+
+    ``shared`` (one dict for the views of one case file) keeps what the
+    Markdown and the HTML view of an audience compute alike (the redacted
+    case, where things stand, the next meeting, the commitments'
+    standings), so that the second view does not compute it again.
     """
     lang = language or get_language(casefile.case.language)
     labels = {key: lang.gettext(label) for key, label in STATUS_LABELS.items()}
     promise_labels = {key: lang.gettext(label) for key, label in COMMITMENT_LABELS.items()}
-    case = casefile.case if audience == "internal" else redact(casefile.case)
-    # Optional sections become empty ones, so templates need no guards.
-    if case.ownership is None:
-        case = case.model_copy(update={"ownership": Ownership()})
-    if audience == "internal" and case.listening is None:
-        case = case.model_copy(update={"listening": Listening()})
+    basis = shared.get((audience, today)) if shared is not None else None
+    if basis is None:
+        basis = _basis(casefile, audience, today)
+        if shared is not None:
+            shared[(audience, today)] = basis
+    case, statuses, history, nxt = basis.case, basis.statuses, basis.history, basis.next
     data = dump(case, audience)
     if markdown:
         data = markdown_safe(data, Case)
-    statuses = current_statuses(case)
-    history = compute(case, today)
     milestones = []
     for raw, model in zip(data["plan"]["milestones"], case.plan.milestones, strict=True):
         status = statuses[model.id]
@@ -205,9 +215,6 @@ def build_view(
     meetings = {m.date: m for m in case.meetings}
     by_date = {m["date"]: m for m in data["meetings"]}
     held = [by_date[m.date] for m in held_meetings(case)]
-    # The brief (the one internal document) prepares a call too; the client
-    # documents' next meeting is the agenda's, which a call never is.
-    nxt = next_meeting(case, today, calls=audience == "internal")
     next_view = None
     if nxt is not None:
         listed = by_date.get(nxt.date) if nxt.date in meetings else None
@@ -238,7 +245,7 @@ def build_view(
             signatures.append({**raw, "field": name, "organisation": organisation})
     return {
         "commitments": _commitments_view(
-            case, data, today, nxt.date if nxt else None, markdown, promise_labels
+            case, data, today, nxt.date if nxt else None, markdown, promise_labels, basis.standings
         ),
         "audience": audience,
         "signatures": signatures,
@@ -268,6 +275,35 @@ def build_view(
     }
 
 
+@dataclass(frozen=True)
+class _Basis:
+    """What one audience's views compute alike, whichever format they are for."""
+
+    case: Case  # the audience's case, its optional sections filled in
+    statuses: dict[str, str]
+    history: History
+    next: NextMeeting | None
+    standings: list[Standing]
+
+
+def _basis(casefile: CaseFile, audience: Audience, today: date) -> _Basis:
+    case = casefile.case if audience == "internal" else redact(casefile.case)
+    # Optional sections become empty ones, so templates need no guards.
+    if case.ownership is None:
+        case = case.model_copy(update={"ownership": Ownership()})
+    if audience == "internal" and case.listening is None:
+        case = case.model_copy(update={"listening": Listening()})
+    return _Basis(
+        case=case,
+        statuses=current_statuses(case),
+        history=compute(case, today),
+        # The brief (the one internal document) prepares a call too; the client
+        # documents' next meeting is the agenda's, which a call never is.
+        next=next_meeting(case, today, calls=audience == "internal"),
+        standings=standings(case, today),
+    )
+
+
 def _commitments_view(
     case: Case,
     data: dict[str, Any],
@@ -275,6 +311,7 @@ def _commitments_view(
     next_day: date | None,
     markdown: bool,
     labels: Mapping[str, str] = COMMITMENT_LABELS,
+    items: list[Standing] | None = None,
 ) -> dict[str, Any]:
     """The follow-through, for templates: every commitment and where it stands.
 
@@ -285,7 +322,8 @@ def _commitments_view(
     overdue, overdue first.
     """
     text = escape_markdown if markdown else str
-    items = standings(case, today)
+    if items is None:
+        items = standings(case, today)
     raws = data["agreement"]["commitments"] if data["agreement"] else []
     views = {
         s.index: standing_view(s, raw, text, labels) for s, raw in zip(items, raws, strict=True)

@@ -49,6 +49,19 @@ def test_client_view_has_no_internal_keys(tmp_path):
     assert "SENTINEL" not in repr(view)
 
 
+def test_views_sharing_their_basis_keep_the_audiences_apart(tmp_path):
+    """The md and html views of a case share what they compute alike, by audience."""
+    casefile = load(tmp_path, FULL_CASE)
+    shared: dict = {}
+    internal = build_view(casefile, "internal", TODAY, shared=shared)
+    assert "SENTINEL" in repr(internal)
+    for markdown in (True, False):
+        client = build_view(casefile, "client", TODAY, markdown=markdown, shared=shared)
+        assert "SENTINEL" not in repr(client)
+        assert client == build_view(casefile, "client", TODAY, markdown=markdown)
+    assert internal == build_view(casefile, "internal", TODAY, shared=shared)
+
+
 def test_a_template_that_prints_an_internal_field_fails(tmp_path):
     ws = make_workspace(
         tmp_path / "ws",
