@@ -164,3 +164,36 @@ def test_an_error_in_a_theme_file_names_the_theme_file_and_line():
     line = int(message[len(theme_file) + 1 :].split(":", 1)[0])
     assert "history" in (theme_dir() / "md" / "plan.md").read_text().splitlines()[line - 1]
     assert message.endswith(": unknown name `history`")
+
+
+def test_the_theme_gettext_and_macro_calls_do_what_jinjas_own_do(tmp_path):
+    """render.py calls its gettext functions and macros without Jinja's detours:
+    the output is the same as a sandbox with Jinja's own newstyle i18n gives."""
+    import gettext as gettext_module
+
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
+    source = (
+        "{% macro n() %}[{{ caller() }}]{% endmacro %}{% macro m(x) %}<b>{{ x }}</b>{% endmacro %}"
+        '{{ m("<i>") }}|{% autoescape false %}{{ m("<i>") }}|{{ _("a %(v)s", v="<") }}'
+        '{% endautoescape %}|{% for i in [1] %}{% set y = "<" ~ i %}{{ m(y) }}'
+        '{{ _("a %(v)s", v=y) }}{% endfor %}|{% call n() %}<u>{{ "<" }}{% endcall %}|'
+        '{{ _("100%%") }}|{{ gettext("plain") }}|{{ ngettext("%(num)d x", "%(num)d xs", 2) }}|'
+        '{{ ngettext("%(num)d of %(w)s", "%(num)d of %(w)s", 1, w="<") }}|'
+        '{{ pgettext("c", "w %(context)s") }}|{{ npgettext("c", "%(num)d", "%(num)d s", 3) }}|'
+        "{% trans w='<' %}t {{ w }}{% endtrans %}|"
+        "{% trans count=2 %}{{ count }} one{% pluralize %}{{ count }} many{% endtrans %}"
+    )
+    (tmp_path / "templates" / "html").mkdir(parents=True)
+    (tmp_path / "templates" / "html" / "t.html").write_text(source)
+    ours = Renderer(tmp_path).render("html/t.html", {})
+    env = SandboxedEnvironment(
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_translations(gettext_module.NullTranslations(), newstyle=True)
+    assert ours == env.from_string(source).render({})
