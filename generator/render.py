@@ -20,7 +20,8 @@ from typing import Any
 import jinja2
 import markdown as markdown_lib
 import nh3
-from jinja2.runtime import Macro
+from jinja2.environment import TemplateModule
+from jinja2.runtime import BlockReference, LoopContext, Macro, TemplateReference
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
@@ -304,6 +305,11 @@ def get_renderer(workspace: Path | None) -> Renderer:
     return renderer
 
 
+_JINJA_OBJECTS = (TemplateModule, LoopContext, TemplateReference)
+_PLAIN_VALUES = (Macro, BlockReference, bool, int)
+_MISSING = object()
+
+
 class _Environment(SandboxedEnvironment):
     """A sandbox that looks keys of plain dicts up first.
 
@@ -354,6 +360,13 @@ class _Environment(SandboxedEnvironment):
                 return obj[attribute]
             except KeyError:
                 pass
+        elif type(obj) in _JINJA_OBJECTS and attribute[:1] != "_":
+            # ``ui.bullets``, ``loop.last``, ``self.kicker``: Jinja's own
+            # objects, whose public attributes the sandbox allows; for these
+            # values (no method, so no str.format to wrap) its checks pass.
+            value = getattr(obj, attribute, _MISSING)
+            if type(value) in _PLAIN_VALUES:
+                return value
         return super().getattr(obj, attribute)
 
 

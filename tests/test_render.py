@@ -197,3 +197,22 @@ def test_the_theme_gettext_and_macro_calls_do_what_jinjas_own_do(tmp_path):
     )
     env.install_gettext_translations(gettext_module.NullTranslations(), newstyle=True)
     assert ours == env.from_string(source).render({})
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{% for x in [1] %}{{ loop.__class__ }}{% endfor %}",
+        "{% for x in [1] %}{{ loop._iterator }}{% endfor %}",
+        '{% import "html/m.html" as ui %}{{ ui.__dict__ }}',
+        '{% import "html/m.html" as ui %}{{ ui.m.__call__.__globals__ }}',
+        "{% block b %}{% endblock %}{{ self.__dict__ }}",
+    ],
+)
+def test_jinjas_own_objects_keep_their_private_attributes(tmp_path, source):
+    """The sandbox's shortcut for loop, imported modules and self is for public names only."""
+    (tmp_path / "templates" / "html").mkdir(parents=True)
+    (tmp_path / "templates" / "html" / "m.html").write_text("{% macro m() %}m{% endmacro %}")
+    (tmp_path / "templates" / "html" / "t.html").write_text(source)
+    with pytest.raises(TemplateError):
+        Renderer(tmp_path).render("html/t.html", {})
