@@ -235,8 +235,7 @@ def _npgettext(
 @jinja2.pass_context
 def _underscore(context: Any, /, *args: Any, **kwargs: Any) -> Any:
     """``_``: the ``gettext`` the template sees, as Jinja's alias calls it."""
-    func = context.resolve_or_missing("gettext")
-    if func is _gettext:
+    if "gettext" not in context.vars and context.parent.get("gettext") is _gettext:
         return _gettext(context, *args, **kwargs)
     return context.call(context.resolve("gettext"), *args, **kwargs)
 

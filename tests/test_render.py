@@ -216,3 +216,11 @@ def test_jinjas_own_objects_keep_their_private_attributes(tmp_path, source):
     (tmp_path / "templates" / "html" / "t.html").write_text(source)
     with pytest.raises(TemplateError):
         Renderer(tmp_path).render("html/t.html", {})
+
+
+def test_underscore_follows_a_template_that_rebinds_gettext(tmp_path):
+    (tmp_path / "templates" / "html").mkdir(parents=True)
+    (tmp_path / "templates" / "html" / "t.html").write_text(
+        '{% macro g(m) %}[{{ m }}]{% endmacro %}{{ _("a") }}|{% set gettext = g %}{{ _("b") }}'
+    )
+    assert Renderer(tmp_path).render("html/t.html", {}) == "a|[b]"
