@@ -243,6 +243,9 @@ def _underscore(context: Any, /, *args: Any, **kwargs: Any) -> Any:
 #: Our own callables, which need no sandbox check and take the context:
 #: :meth:`_Environment.call` calls them directly.
 _TRANSLATORS = frozenset(map(id, (_underscore, _gettext, _ngettext, _pgettext, _npgettext)))
+#: The names they look up in the context (and its eval context, which a
+#: derived context shares).
+_TRANSLATOR_NAMES = frozenset({"i18n", "gettext"})
 
 
 @jinja2.pass_context
@@ -332,11 +335,15 @@ class _Environment(SandboxedEnvironment):
         sandbox's check.
         """
         if id(obj) in _TRANSLATORS:
+            # Context.call would derive a context holding the variables a
+            # loop or block set; these functions read only the names in
+            # _TRANSLATOR_NAMES from it, which resolve the same in both
+            # unless the loop or block set one of them: only then derive.
             loop_vars = kwargs.pop("_loop_vars", None)
             block_vars = kwargs.pop("_block_vars", None)
-            if loop_vars:
+            if loop_vars and not _TRANSLATOR_NAMES.isdisjoint(loop_vars):
                 context = context.derived(loop_vars)
-            if block_vars:
+            if block_vars and not _TRANSLATOR_NAMES.isdisjoint(block_vars):
                 context = context.derived(block_vars)
             return obj(context, *args, **kwargs)
         if type(obj) is Macro:

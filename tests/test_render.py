@@ -183,7 +183,9 @@ def test_the_theme_gettext_and_macro_calls_do_what_jinjas_own_do(tmp_path):
         '{{ ngettext("%(num)d of %(w)s", "%(num)d of %(w)s", 1, w="<") }}|'
         '{{ pgettext("c", "w %(context)s") }}|{{ npgettext("c", "%(num)d", "%(num)d s", 3) }}|'
         "{% trans w='<' %}t {{ w }}{% endtrans %}|"
-        "{% trans count=2 %}{{ count }} one{% pluralize %}{{ count }} many{% endtrans %}"
+        "{% trans count=2 %}{{ count }} one{% pluralize %}{{ count }} many{% endtrans %}|"
+        '{% for i in [1, 2] %}{% set w = i %}{{ _("w %(w)s", w=w) }}'
+        '{% if i == 2 %}{% set gettext = m %}{% endif %}{{ _("x") }}{% endfor %}|{{ _("y") }}'
     )
     (tmp_path / "templates" / "html").mkdir(parents=True)
     (tmp_path / "templates" / "html" / "t.html").write_text(source)
