@@ -196,10 +196,36 @@ def _language_of(context: Any) -> Language:
 
 @jinja2.pass_context
 def _gettext(context: Any, message: str, /, **variables: Any) -> str:
-    rv = _language_of(context).gettext(message)
-    if context.eval_ctx.autoescape:
-        rv = Markup(rv)
+    lang = _language_of(context)
+    if not context.eval_ctx.autoescape:
+        rv = lang.gettext(message)
+    elif type(message) is str:
+        rv = _markup_of(lang, message)
+    else:
+        rv = Markup(lang.gettext(message))
     return rv % variables if variables or "%" in rv else rv
+
+
+#: Each language's translations as Markup, by the Language's id: an entry
+#: holds its Language, so the id is not reused while the entry lives. A
+#: Language's catalog never changes (an edited catalog is a new Language).
+_markups: dict[int, tuple[Language, dict[str, Markup]]] = {}
+
+
+def _markup_of(lang: Language, message: str) -> Markup:
+    """``Markup(lang.gettext(message))``, made once a language and message."""
+    entry = _markups.get(id(lang))
+    if entry is None:
+        if len(_markups) > 64:
+            _markups.clear()
+        entry = _markups[id(lang)] = (lang, {})
+    words = entry[1]
+    rv = words.get(message)
+    if rv is None:
+        if len(words) > 4096:  # a template translating case text: keep it bounded
+            words.clear()
+        rv = words[message] = Markup(lang.gettext(message))
+    return rv
 
 
 @jinja2.pass_context

@@ -226,3 +226,24 @@ def test_underscore_follows_a_template_that_rebinds_gettext(tmp_path):
         '{% macro g(m) %}[{{ m }}]{% endmacro %}{{ _("a") }}|{% set gettext = g %}{{ _("b") }}'
     )
     assert Renderer(tmp_path).render("html/t.html", {}) == "a|[b]"
+
+
+def test_each_language_keeps_its_own_words(tmp_path):
+    """The translations kept as Markup are kept per Language: one process, two catalogs."""
+    import gettext as gettext_module
+
+    from generator.i18n import Language
+
+    class Shouting(gettext_module.NullTranslations):
+        def gettext(self, message):
+            return message.replace("plan", "PLAN")
+
+    (tmp_path / "templates" / "html").mkdir(parents=True)
+    (tmp_path / "templates" / "html" / "t.html").write_text('{{ _("plan & %(x)s", x="<") }}')
+    renderer = Renderer(tmp_path)
+    loud = Language(code="xx", translations=Shouting(), locale=None)
+    plain = Language(code="yy", translations=gettext_module.NullTranslations(), locale=None)
+    for _ in range(2):
+        assert renderer.render("html/t.html", {"i18n": loud}) == "PLAN & &lt;"
+        assert renderer.render("html/t.html", {"i18n": plain}) == "plan & &lt;"
+        assert renderer.render("html/t.html", {}) == "plan & &lt;"
