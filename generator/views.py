@@ -167,7 +167,7 @@ def build_view(
     *,
     markdown: bool = False,
     language: Language | None = None,
-    shared: dict[tuple[str, date], _Basis] | None = None,
+    shared: dict[Any, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything one document's templates may use, for one audience.
 
@@ -177,8 +177,9 @@ def build_view(
     ``history`` (where things stand, what changed at the latest meeting,
     open actions) is computed here once, from the same audience's case, so
     the plan and the agenda print one computation and cannot disagree. The
-    timeline SVG is drawn from that case too, and only for HTML and PDF:
-    a Markdown document points to it instead.
+    timeline SVG is drawn from the client's case, for either audience (it
+    shows milestones, meetings and commitments, no internal field), and
+    only for HTML and PDF: a Markdown document points to it instead.
 
     ``language`` (default: the case's, with the theme's catalogs only) is
     what the templates speak: ``i18n`` is read by the theme's gettext
@@ -256,7 +257,7 @@ def build_view(
         "objectives": {o["id"]: o for o in data["plan"]["objectives"]},
         "rollup": history.rollup,
         "history": as_view(history, escape_markdown if markdown else str, labels, promise_labels),
-        "timeline": None if markdown else Markup(timeline_svg(case, today, lang)),
+        "timeline": None if markdown else _timeline(casefile, basis, today, lang, shared),
         "status_labels": labels,
         "i18n": lang,
         "lang": lang.code,
@@ -279,6 +280,7 @@ def build_view(
 class _Basis:
     """What one audience's views compute alike, whichever format they are for."""
 
+    audience: Audience
     case: Case  # the audience's case, its optional sections filled in
     statuses: dict[str, str]
     history: History
@@ -294,6 +296,7 @@ def _basis(casefile: CaseFile, audience: Audience, today: date) -> _Basis:
     if audience == "internal" and case.listening is None:
         case = case.model_copy(update={"listening": Listening()})
     return _Basis(
+        audience=audience,
         case=case,
         statuses=current_statuses(case),
         history=compute(case, today),
@@ -302,6 +305,35 @@ def _basis(casefile: CaseFile, audience: Audience, today: date) -> _Basis:
         next=next_meeting(case, today, calls=audience == "internal"),
         standings=standings(case, today),
     )
+
+
+def _timeline(
+    casefile: CaseFile,
+    basis: _Basis,
+    today: date,
+    lang: Language,
+    shared: dict[Any, Any] | None,
+) -> Markup:
+    """The timeline, drawn once a case from the client's basis and shared by both audiences.
+
+    From the client's case, so that whichever view draws it first, no
+    internal field can be in it; the internal view's is the same drawing.
+    """
+    key = ("timeline", today, lang.code, id(lang))
+    found = shared.get(key) if shared is not None else None
+    if found is not None:
+        return found[1]
+    client: _Basis | None = basis if basis.audience == "client" else None
+    if client is None and shared is not None:
+        client = shared.get(("client", today))
+    if client is None:
+        client = _basis(casefile, "client", today)
+        if shared is not None:
+            shared[("client", today)] = client
+    svg = Markup(timeline_svg(client.case, today, lang))
+    if shared is not None:
+        shared[key] = (lang, svg)  # the Language kept, so its id is not reused
+    return svg
 
 
 def _commitments_view(

@@ -62,6 +62,20 @@ def test_views_sharing_their_basis_keep_the_audiences_apart(tmp_path):
     assert internal == build_view(casefile, "internal", TODAY, shared=shared)
 
 
+def test_the_timeline_is_drawn_from_the_clients_case_for_both_audiences(tmp_path):
+    from generator.model import redact
+    from generator.timeline import timeline_svg
+
+    casefile = load(tmp_path, FULL_CASE)
+    drawn = timeline_svg(casefile.case, TODAY)
+    assert timeline_svg(redact(casefile.case), TODAY) == drawn  # it reads no internal field
+    for shared in (None, {}):
+        internal = build_view(casefile, "internal", TODAY, shared=shared)["timeline"]
+        client = build_view(casefile, "client", TODAY, shared=shared)["timeline"]
+        assert internal == client == drawn
+        assert "SENTINEL" not in internal
+
+
 def test_a_template_that_prints_an_internal_field_fails(tmp_path):
     ws = make_workspace(
         tmp_path / "ws",
