@@ -143,6 +143,7 @@ def iter_case(
     documents whose inputs changed).
     """
     sources: dict[tuple[str, bool], Source] = {}
+    shared: dict[Any, Any] = {}  # what an audience's md and html views compute alike
     language = get_language(casefile.case.language, ctx.workspace)
     for doc, fmt in planned_outputs(
         casefile, ctx.today, formats=formats, kinds=kinds, only_date=only_date, registry=registry
@@ -159,6 +160,7 @@ def iter_case(
                 ctx.today,
                 markdown=fmt == "md",
                 language=language,
+                shared=shared,
             )
             source = sources[key] = Source(casefile.where, case, view)
         data = get_writer(fmt)(doc, source, ctx)

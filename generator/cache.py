@@ -11,6 +11,7 @@ skips a case without even parsing it when nothing it depends on moved.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -39,6 +40,70 @@ def digest(*parts: bytes | str) -> str:
     return h.hexdigest()[:32]
 
 
+_MISSING = object()
+#: What each template source names (see :func:`references`), by its key.
+_known_references: dict[str, list[str] | None] = {}
+
+
+def references(source: str, env: jinja2.Environment) -> list[str] | None:
+    """The templates a template's source extends, includes or imports.
+
+    ``None`` when one of them is a name computed at run time; ``[]`` when
+    the source does not parse here. Parsing is what a one-case command
+    paid most for its keys (26 theme templates, a second), so the answer
+    is kept, in this process and in a file beside Jinja's compiled
+    templates (its private folder in the temp dir), under a hash of the
+    source and Jinja's version: what the answer depends on. A cache file
+    that cannot be read or holds anything else is parsed again.
+    """
+    key = digest("references", jinja2.__version__, source)
+    found = _known_references.get(key, _MISSING)
+    if found is not _MISSING:
+        return found  # type: ignore[return-value]
+    stored = _stored_references(key)
+    if stored is not _MISSING:
+        refs = stored
+    else:
+        try:
+            names = list(jinja2.meta.find_referenced_templates(env.parse(source)))
+            refs = None if any(r is None for r in names) else [r for r in names if r]
+        except jinja2.TemplateSyntaxError:
+            refs = []
+        _store_references(key, refs)
+    if len(_known_references) > 4096:
+        _known_references.clear()
+    _known_references[key] = refs  # type: ignore[assignment]
+    return refs  # type: ignore[return-value]
+
+
+def _references_file(key: str) -> Path | None:
+    from .render import _bytecode_cache
+
+    cache = _bytecode_cache()
+    folder = getattr(cache, "directory", None)
+    return Path(folder) / f"mend-references-{key}.json" if folder else None
+
+
+def _stored_references(key: str) -> object:
+    path = _references_file(key)
+    if path is None:
+        return _MISSING
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return _MISSING
+    if data is None or (isinstance(data, list) and all(isinstance(n, str) for n in data)):
+        return data
+    return _MISSING
+
+
+def _store_references(key: str, refs: list[str] | None) -> None:
+    path = _references_file(key)
+    if path is not None:
+        with contextlib.suppress(OSError):  # not kept: parsed again next time
+            atomic_write(path, json.dumps(refs).encode("utf-8"), mode=0o600)
+
+
 class Fingerprints:
     """Hashes of templates (with everything they extend, include or import)."""
 
@@ -65,13 +130,7 @@ class Fingerprints:
         if path is None:
             return "missing", []
         source = path.read_text(encoding="utf-8")
-        refs: list[str] | None
-        try:
-            found = list(jinja2.meta.find_referenced_templates(self._env.parse(source)))
-            refs = None if any(r is None for r in found) else [r for r in found if r]
-        except jinja2.TemplateSyntaxError:
-            refs = []
-        return digest(str(path), source), refs
+        return digest(str(path), source), references(source, self._env)
 
     def template(self, name: str) -> str:
         """One hash for a template and, transitively, every template it names."""

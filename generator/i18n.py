@@ -25,7 +25,7 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -190,11 +190,14 @@ class Language:
     translations: gettext.NullTranslations
     locale: Locale | None
 
-    @property
+    # Cached: the date filters ask ``english`` for every date a page prints,
+    # and ``rtl`` is a lookup in Babel's locale data. Both follow from the
+    # (frozen) fields.
+    @cached_property
     def english(self) -> bool:
         return self.code.split("-", 1)[0].lower() == DEFAULT_LANGUAGE
 
-    @property
+    @cached_property
     def rtl(self) -> bool:
         return self.locale is not None and self.locale.character_order == "right-to-left"
 
@@ -221,6 +224,8 @@ class Language:
         if value is None:
             return ""
         if self.english or self.locale is None:
+            if type(value) is date:
+                return _english_long_date(value)
             return f"{value:%A} {value.day} {value:%B %Y}"
         return _format_date(value, "full", self.code)
 
@@ -229,6 +234,8 @@ class Language:
         if value is None:
             return ""
         if self.english or self.locale is None:
+            if type(value) is date:
+                return _english_short_date(value)
             return f"{value.day} {value:%b %Y}"
         return _format_date(value, "medium", self.code)
 
@@ -256,6 +263,19 @@ class Language:
         """A case value as the theme's words for it (a weekday, a cadence, a kind)."""
         message = table.get(key)
         return key if message is None else self.gettext(message)
+
+
+# Once per day, as Babel's are below: a plan prints the same dates often.
+# (Only plain dates: anything else a template passes is formatted, or fails,
+# as before.)
+@lru_cache(maxsize=8192)
+def _english_long_date(value: date) -> str:
+    return f"{value:%A} {value.day} {value:%B %Y}"
+
+
+@lru_cache(maxsize=8192)
+def _english_short_date(value: date) -> str:
+    return f"{value.day} {value:%b %Y}"
 
 
 @lru_cache(maxsize=8192)

@@ -235,11 +235,30 @@ class Staging:
     root: Path  # the workspace, for the names in messages
     staged: list[tuple[str, str]] = field(default_factory=list)  # (rel, temp path)
     unchanged: list[str] = field(default_factory=list)
+    #: The folders this staging has resolved, each with its real path: a
+    #: case's seven files live in two folders.
+    folders: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def _real(self, target: Path) -> Path:
+        """``target.resolve()``, resolving its folder once a staging.
+
+        The real path of ``folder/name`` is the folder's real path and the
+        name, unless the name is a symbolic link (or a dot name): then it is
+        resolved whole, as before.
+        """
+        name = target.name
+        if name in ("", ".", "..") or target.is_symlink():
+            return target.resolve()
+        folder = str(target.parent)
+        real = self.folders.get(folder)
+        if real is None:
+            real = self.folders[folder] = str(target.parent.resolve())
+        return Path(real, name)
 
     def add(self, rel: PurePosixPath, data: bytes) -> None:
         """Stage one file; a file whose bytes are already in place is left alone."""
         target = self.out / rel
-        if not target.resolve().is_relative_to(self.out):  # ids are slugs; belt and braces
+        if not self._real(target).is_relative_to(self.out):  # ids are slugs; belt and braces
             raise MendError(f"refusing to write outside the output folder: {rel}")
         try:
             if (
@@ -253,8 +272,13 @@ class Staging:
             pass
         tmp = temp_path(target)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            write_new_file(tmp, data)
+            try:
+                write_new_file(tmp, data)
+            except (FileNotFoundError, NotADirectoryError):
+                # The folder is not there (or not a folder): made here, or
+                # failing as making it fails, once a folder, not once a file.
+                target.parent.mkdir(parents=True, exist_ok=True)
+                write_new_file(tmp, data)
         except OSError as exc:
             raise WriteError.from_os_error(exc, target, shown(target, self.root)) from None
         self.staged.append((str(rel), str(tmp)))

@@ -16,6 +16,7 @@ one week still read as thirty labels.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -76,10 +77,20 @@ def escape(text: str) -> str:
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def _char_width(ch: str) -> float:
+    # Cached: two Unicode database lookups a character, 213,000 characters
+    # on 150 cases' timelines, from a few dozen distinct ones.
     if unicodedata.combining(ch):
         return 0.0
     return 1.0 if unicodedata.east_asian_width(ch) in ("W", "F") else 0.6
+
+
+@functools.lru_cache(maxsize=1024)
+def _ascii_width(length: int) -> float:
+    # What the sum below adds up for ASCII text (0.6 a character, none
+    # combining or wide), added in the same order: the same float.
+    return sum(0.6 for _ in range(length))
 
 
 def text_width(text: str, size: float = FONT_SIZE) -> float:
@@ -88,6 +99,8 @@ def text_width(text: str, size: float = FONT_SIZE) -> float:
     Good enough to keep labels apart: wide (East Asian) characters count
     double, combining marks count nothing.
     """
+    if text.isascii():
+        return _ascii_width(len(text)) * size
     return sum(_char_width(ch) for ch in text) * size
 
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 import functools
 import typing
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 from pydantic import BaseModel
@@ -58,6 +59,11 @@ from .schedule import (
     upcoming_checkins,
 )
 from .timeline import timeline_svg
+
+if TYPE_CHECKING:
+    from .commitments import Standing
+    from .history import History
+    from .schedule import NextMeeting
 
 
 def _exclude_spec() -> dict[str, Any]:
@@ -107,14 +113,50 @@ def markdown_safe(value: Any, annotation: Any) -> Any:
     every other text is escaped so that it prints as the text it is.
     """
     kind, sub = _schema(annotation)
+    return _safe(value, kind, _sub_plan(kind, sub))
+
+
+def _sub_plan(kind: str, sub: Any) -> Any:
+    """What :func:`_safe` needs below a value of this kind, worked out once."""
+    if kind == "list":
+        item_kind, item_sub = _schema(sub)
+        return (item_kind, _sub_plan(item_kind, item_sub))
+    if kind == "model":
+        return sub  # its fields' plans: _fields_plan(sub), looked up when reached
+    return None
+
+
+@functools.lru_cache(maxsize=256)
+def _fields_plan(model: type[BaseModel]) -> dict[str, tuple[str, Any]]:
+    """Each field of a model as (kind, sub plan): one dict lookup a key, not a hash of its type."""
+    plan = {}
+    for name, info in model.model_fields.items():
+        kind, sub = _schema(_field_annotation(info))
+        plan[name] = (kind, _sub_plan(kind, sub))
+    return plan
+
+
+def _none_plan() -> tuple[str, Any]:
+    kind, sub = _schema(None)
+    return (kind, _sub_plan(kind, sub))
+
+
+#: The plan of a value with no annotation (a list item outside a list
+#: field, a key no model field has), as markdown_safe(v, None) walks it.
+_NONE_PLAN = _none_plan()
+
+
+def _safe(value: Any, kind: str, plan: Any) -> Any:
+    # markdown_safe's walk, with each level's plan at hand: the same
+    # isinstance tests in the same order, for every value it reaches.
     if isinstance(value, str):
         return sanitize_markdown(value) if kind == "markdown" else escape_markdown(value)
     if isinstance(value, list):
-        item = sub if kind == "list" else None
-        return [markdown_safe(v, item) for v in value]
+        item_kind, item_plan = plan if kind == "list" else _NONE_PLAN
+        return [_safe(v, item_kind, item_plan) for v in value]
     if isinstance(value, dict):
-        fields = sub.model_fields if kind == "model" else {}
-        return {k: markdown_safe(v, _field_annotation(fields.get(k))) for k, v in value.items()}
+        fields = _fields_plan(plan) if kind == "model" else {}
+        return {k: _safe(v, *fields.get(k, _NONE_PLAN)) for k, v in value.items()}
     return value
 
 
@@ -125,6 +167,7 @@ def build_view(
     *,
     markdown: bool = False,
     language: Language | None = None,
+    shared: dict[Any, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything one document's templates may use, for one audience.
 
@@ -134,27 +177,31 @@ def build_view(
     ``history`` (where things stand, what changed at the latest meeting,
     open actions) is computed here once, from the same audience's case, so
     the plan and the agenda print one computation and cannot disagree. The
-    timeline SVG is drawn from that case too, and only for HTML and PDF:
-    a Markdown document points to it instead.
+    timeline SVG is drawn from the client's case, for either audience (it
+    shows milestones, meetings and commitments, no internal field), and
+    only for HTML and PDF: a Markdown document points to it instead.
 
     ``language`` (default: the case's, with the theme's catalogs only) is
     what the templates speak: ``i18n`` is read by the theme's gettext
     calls and date filters, ``lang`` and ``dir`` go on the page.
+
+    ``shared`` (one dict for the views of one case file) keeps what the
+    Markdown and the HTML view of an audience compute alike (the redacted
+    case, where things stand, the next meeting, the commitments'
+    standings), so that the second view does not compute it again.
     """
     lang = language or get_language(casefile.case.language)
     labels = {key: lang.gettext(label) for key, label in STATUS_LABELS.items()}
     promise_labels = {key: lang.gettext(label) for key, label in COMMITMENT_LABELS.items()}
-    case = casefile.case if audience == "internal" else redact(casefile.case)
-    # Optional sections become empty ones, so templates need no guards.
-    if case.ownership is None:
-        case = case.model_copy(update={"ownership": Ownership()})
-    if audience == "internal" and case.listening is None:
-        case = case.model_copy(update={"listening": Listening()})
+    basis = shared.get((audience, today)) if shared is not None else None
+    if basis is None:
+        basis = _basis(casefile, audience, today)
+        if shared is not None:
+            shared[(audience, today)] = basis
+    case, statuses, history, nxt = basis.case, basis.statuses, basis.history, basis.next
     data = dump(case, audience)
     if markdown:
         data = markdown_safe(data, Case)
-    statuses = current_statuses(case)
-    history = compute(case, today)
     milestones = []
     for raw, model in zip(data["plan"]["milestones"], case.plan.milestones, strict=True):
         status = statuses[model.id]
@@ -169,9 +216,6 @@ def build_view(
     meetings = {m.date: m for m in case.meetings}
     by_date = {m["date"]: m for m in data["meetings"]}
     held = [by_date[m.date] for m in held_meetings(case)]
-    # The brief (the one internal document) prepares a call too; the client
-    # documents' next meeting is the agenda's, which a call never is.
-    nxt = next_meeting(case, today, calls=audience == "internal")
     next_view = None
     if nxt is not None:
         listed = by_date.get(nxt.date) if nxt.date in meetings else None
@@ -202,7 +246,7 @@ def build_view(
             signatures.append({**raw, "field": name, "organisation": organisation})
     return {
         "commitments": _commitments_view(
-            case, data, today, nxt.date if nxt else None, markdown, promise_labels
+            case, data, today, nxt.date if nxt else None, markdown, promise_labels, basis.standings
         ),
         "audience": audience,
         "signatures": signatures,
@@ -213,7 +257,7 @@ def build_view(
         "objectives": {o["id"]: o for o in data["plan"]["objectives"]},
         "rollup": history.rollup,
         "history": as_view(history, escape_markdown if markdown else str, labels, promise_labels),
-        "timeline": None if markdown else Markup(timeline_svg(case, today, lang)),
+        "timeline": None if markdown else _timeline(casefile, basis, today, lang, shared),
         "status_labels": labels,
         "i18n": lang,
         "lang": lang.code,
@@ -232,6 +276,66 @@ def build_view(
     }
 
 
+@dataclass(frozen=True)
+class _Basis:
+    """What one audience's views compute alike, whichever format they are for."""
+
+    audience: Audience
+    case: Case  # the audience's case, its optional sections filled in
+    statuses: dict[str, str]
+    history: History
+    next: NextMeeting | None
+    standings: list[Standing]
+
+
+def _basis(casefile: CaseFile, audience: Audience, today: date) -> _Basis:
+    case = casefile.case if audience == "internal" else redact(casefile.case)
+    # Optional sections become empty ones, so templates need no guards.
+    if case.ownership is None:
+        case = case.model_copy(update={"ownership": Ownership()})
+    if audience == "internal" and case.listening is None:
+        case = case.model_copy(update={"listening": Listening()})
+    return _Basis(
+        audience=audience,
+        case=case,
+        statuses=current_statuses(case),
+        history=compute(case, today),
+        # The brief (the one internal document) prepares a call too; the client
+        # documents' next meeting is the agenda's, which a call never is.
+        next=next_meeting(case, today, calls=audience == "internal"),
+        standings=standings(case, today),
+    )
+
+
+def _timeline(
+    casefile: CaseFile,
+    basis: _Basis,
+    today: date,
+    lang: Language,
+    shared: dict[Any, Any] | None,
+) -> Markup:
+    """The timeline, drawn once a case from the client's basis and shared by both audiences.
+
+    From the client's case, so that whichever view draws it first, no
+    internal field can be in it; the internal view's is the same drawing.
+    """
+    key = ("timeline", today, lang.code, id(lang))
+    found = shared.get(key) if shared is not None else None
+    if found is not None:
+        return found[1]
+    client: _Basis | None = basis if basis.audience == "client" else None
+    if client is None and shared is not None:
+        client = shared.get(("client", today))
+    if client is None:
+        client = _basis(casefile, "client", today)
+        if shared is not None:
+            shared[("client", today)] = client
+    svg = Markup(timeline_svg(client.case, today, lang))
+    if shared is not None:
+        shared[key] = (lang, svg)  # the Language kept, so its id is not reused
+    return svg
+
+
 def _commitments_view(
     case: Case,
     data: dict[str, Any],
@@ -239,6 +343,7 @@ def _commitments_view(
     next_day: date | None,
     markdown: bool,
     labels: Mapping[str, str] = COMMITMENT_LABELS,
+    items: list[Standing] | None = None,
 ) -> dict[str, Any]:
     """The follow-through, for templates: every commitment and where it stands.
 
@@ -249,7 +354,8 @@ def _commitments_view(
     overdue, overdue first.
     """
     text = escape_markdown if markdown else str
-    items = standings(case, today)
+    if items is None:
+        items = standings(case, today)
     raws = data["agreement"]["commitments"] if data["agreement"] else []
     views = {
         s.index: standing_view(s, raw, text, labels) for s, raw in zip(items, raws, strict=True)

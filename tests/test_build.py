@@ -318,3 +318,30 @@ def test_serve_rebuild_beside_a_build_waits_then_shows_why(tmp_path, held_lock, 
     held_lock.wait()
     preview.rebuild()
     assert preview.state.general == [] and (ws / "output" / "acme" / "plan.html").is_file()
+
+
+def test_staging_refuses_a_folder_or_file_that_links_out_of_the_output(tmp_path: Path) -> None:
+    """The folder is resolved once a staging; a link anywhere still takes the file outside."""
+    from pathlib import PurePosixPath
+
+    from generator.errors import MendError, WriteError
+    from generator.output import Staging
+
+    out = tmp_path / "output"
+    outside = tmp_path / "elsewhere"
+    (out / "acme").mkdir(parents=True)
+    outside.mkdir()
+    (out / "linked").symlink_to(outside)
+    (out / "acme" / "plan.md").symlink_to(outside / "plan.md")
+    staging = Staging(out, tmp_path)
+    staging.add(PurePosixPath("acme/agenda.md"), b"fine")
+    staging.add(PurePosixPath("acme/internal/brief.md"), b"fine")  # a new folder
+    for rel in ("linked/plan.md", "acme/plan.md", "acme/../linked/x.md"):
+        with pytest.raises(MendError, match="outside the output folder"):
+            staging.add(PurePosixPath(rel), b"no")
+    (out / "afile").write_text("")
+    with pytest.raises(WriteError):
+        staging.add(PurePosixPath("afile/plan.md"), b"no")
+    assert sorted(rel for rel, _ in staging.staged) == ["acme/agenda.md", "acme/internal/brief.md"]
+    staging.discard()
+    assert list(outside.iterdir()) == []

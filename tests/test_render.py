@@ -164,3 +164,86 @@ def test_an_error_in_a_theme_file_names_the_theme_file_and_line():
     line = int(message[len(theme_file) + 1 :].split(":", 1)[0])
     assert "history" in (theme_dir() / "md" / "plan.md").read_text().splitlines()[line - 1]
     assert message.endswith(": unknown name `history`")
+
+
+def test_the_theme_gettext_and_macro_calls_do_what_jinjas_own_do(tmp_path):
+    """render.py calls its gettext functions and macros without Jinja's detours:
+    the output is the same as a sandbox with Jinja's own newstyle i18n gives."""
+    import gettext as gettext_module
+
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
+    source = (
+        "{% macro n() %}[{{ caller() }}]{% endmacro %}{% macro m(x) %}<b>{{ x }}</b>{% endmacro %}"
+        '{{ m("<i>") }}|{% autoescape false %}{{ m("<i>") }}|{{ _("a %(v)s", v="<") }}'
+        '{% endautoescape %}|{% for i in [1] %}{% set y = "<" ~ i %}{{ m(y) }}'
+        '{{ _("a %(v)s", v=y) }}{% endfor %}|{% call n() %}<u>{{ "<" }}{% endcall %}|'
+        '{{ _("100%%") }}|{{ gettext("plain") }}|{{ ngettext("%(num)d x", "%(num)d xs", 2) }}|'
+        '{{ ngettext("%(num)d of %(w)s", "%(num)d of %(w)s", 1, w="<") }}|'
+        '{{ pgettext("c", "w %(context)s") }}|{{ npgettext("c", "%(num)d", "%(num)d s", 3) }}|'
+        "{% trans w='<' %}t {{ w }}{% endtrans %}|"
+        "{% trans count=2 %}{{ count }} one{% pluralize %}{{ count }} many{% endtrans %}|"
+        '{% for i in [1, 2] %}{% set w = i %}{{ _("w %(w)s", w=w) }}'
+        '{% if i == 2 %}{% set gettext = m %}{% endif %}{{ _("x") }}{% endfor %}|{{ _("y") }}'
+    )
+    (tmp_path / "templates" / "html").mkdir(parents=True)
+    (tmp_path / "templates" / "html" / "t.html").write_text(source)
+    ours = Renderer(tmp_path).render("html/t.html", {})
+    env = SandboxedEnvironment(
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_translations(gettext_module.NullTranslations(), newstyle=True)
+    assert ours == env.from_string(source).render({})
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{% for x in [1] %}{{ loop.__class__ }}{% endfor %}",
+        "{% for x in [1] %}{{ loop._iterator }}{% endfor %}",
+        '{% import "html/m.html" as ui %}{{ ui.__dict__ }}',
+        '{% import "html/m.html" as ui %}{{ ui.m.__call__.__globals__ }}',
+        "{% block b %}{% endblock %}{{ self.__dict__ }}",
+    ],
+)
+def test_jinjas_own_objects_keep_their_private_attributes(tmp_path, source):
+    """The sandbox's shortcut for loop, imported modules and self is for public names only."""
+    (tmp_path / "templates" / "html").mkdir(parents=True)
+    (tmp_path / "templates" / "html" / "m.html").write_text("{% macro m() %}m{% endmacro %}")
+    (tmp_path / "templates" / "html" / "t.html").write_text(source)
+    with pytest.raises(TemplateError):
+        Renderer(tmp_path).render("html/t.html", {})
+
+
+def test_underscore_follows_a_template_that_rebinds_gettext(tmp_path):
+    (tmp_path / "templates" / "html").mkdir(parents=True)
+    (tmp_path / "templates" / "html" / "t.html").write_text(
+        '{% macro g(m) %}[{{ m }}]{% endmacro %}{{ _("a") }}|{% set gettext = g %}{{ _("b") }}'
+    )
+    assert Renderer(tmp_path).render("html/t.html", {}) == "a|[b]"
+
+
+def test_each_language_keeps_its_own_words(tmp_path):
+    """The translations kept as Markup are kept per Language: one process, two catalogs."""
+    import gettext as gettext_module
+
+    from generator.i18n import Language
+
+    class Shouting(gettext_module.NullTranslations):
+        def gettext(self, message):
+            return message.replace("plan", "PLAN")
+
+    (tmp_path / "templates" / "html").mkdir(parents=True)
+    (tmp_path / "templates" / "html" / "t.html").write_text('{{ _("plan & %(x)s", x="<") }}')
+    renderer = Renderer(tmp_path)
+    loud = Language(code="xx", translations=Shouting(), locale=None)
+    plain = Language(code="yy", translations=gettext_module.NullTranslations(), locale=None)
+    for _ in range(2):
+        assert renderer.render("html/t.html", {"i18n": loud}) == "PLAN & &lt;"
+        assert renderer.render("html/t.html", {"i18n": plain}) == "plan & &lt;"
+        assert renderer.render("html/t.html", {}) == "plan & &lt;"

@@ -49,6 +49,33 @@ def test_client_view_has_no_internal_keys(tmp_path):
     assert "SENTINEL" not in repr(view)
 
 
+def test_views_sharing_their_basis_keep_the_audiences_apart(tmp_path):
+    """The md and html views of a case share what they compute alike, by audience."""
+    casefile = load(tmp_path, FULL_CASE)
+    shared: dict = {}
+    internal = build_view(casefile, "internal", TODAY, shared=shared)
+    assert "SENTINEL" in repr(internal)
+    for markdown in (True, False):
+        client = build_view(casefile, "client", TODAY, markdown=markdown, shared=shared)
+        assert "SENTINEL" not in repr(client)
+        assert client == build_view(casefile, "client", TODAY, markdown=markdown)
+    assert internal == build_view(casefile, "internal", TODAY, shared=shared)
+
+
+def test_the_timeline_is_drawn_from_the_clients_case_for_both_audiences(tmp_path):
+    from generator.model import redact
+    from generator.timeline import timeline_svg
+
+    casefile = load(tmp_path, FULL_CASE)
+    drawn = timeline_svg(casefile.case, TODAY)
+    assert timeline_svg(redact(casefile.case), TODAY) == drawn  # it reads no internal field
+    for shared in (None, {}):
+        internal = build_view(casefile, "internal", TODAY, shared=shared)["timeline"]
+        client = build_view(casefile, "client", TODAY, shared=shared)["timeline"]
+        assert internal == client == drawn
+        assert "SENTINEL" not in internal
+
+
 def test_a_template_that_prints_an_internal_field_fails(tmp_path):
     ws = make_workspace(
         tmp_path / "ws",

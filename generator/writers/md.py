@@ -31,25 +31,27 @@ def tidy(text: str) -> str:
     Markdown field written over several lines.
     """
     out: list[str] = []
+    kinds: list[str] = []  # _kind of each line of out, kept beside it
     for raw in text.splitlines():
         line = raw.rstrip()
         kind = _kind(line)
         if kind == "blank":
             if out and out[-1]:
                 out.append("")
+                kinds.append("blank")
             continue
         if out and out[-1]:
-            prev = _kind(out[-1])
+            prev = kinds[-1]
             if prev != kind or kind == "heading":
                 out.append("")
+                kinds.append("blank")
         elif (
-            len(out) >= 2
-            and kind == _kind(out[-2])
-            and kind in ("list", "table")
-            and _indent(line) == 0
+            len(out) >= 2 and kind == kinds[-2] and kind in ("list", "table") and _indent(line) == 0
         ):
             out.pop()  # items of one list (rows of one table) stay together
+            kinds.pop()
         out.append(line)
+        kinds.append(kind)
     while out and not out[-1]:
         out.pop()
     return "\n".join(out) + "\n"

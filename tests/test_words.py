@@ -1,0 +1,76 @@
+"""break_long_words: the one-pass walk does what the per-tag version did, byte for byte.
+
+The reference below is the implementation the walk replaced (a regular
+expression matched per tag, the name lowercased): Hypothesis writes tag
+soup (opaque elements nested, unclosed and self-closed, in any case,
+comments holding tags, entities, unterminated ``<``) and both must agree.
+"""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from generator.writers import words
+from generator.writers.words import _MARKUP, _OPAQUE, _chunked, break_long_words
+
+_LONG_RUN = re.compile(r"[^\s<>]{31,}")  # as it was
+
+
+def reference(html: str) -> str:
+    parts = _MARKUP.split(html)
+    opaque = 0
+    for i, part in enumerate(parts):
+        if i % 2:
+            tag = re.match(r"<(/?)([A-Za-z][\w-]*)", part)
+            if tag and tag[2].lower() in _OPAQUE and not part.endswith("/>"):
+                opaque += -1 if tag[1] else 1
+        elif not opaque and _LONG_RUN.search(part):
+            parts[i] = _LONG_RUN.sub(_chunked, part)
+    return "".join(parts)
+
+
+NAMES = ["pre", "PRE", "Pre", "svg", "style", "script", "head", "textarea", "TextArea"]
+NAMES += ["p", "td", "prex", "pre-x", "svgé", "a", "scrİpt", "\u212apre", "b"]
+LONG = [
+    "x" * 31,
+    "v" * 30,
+    "y" * 45,
+    "&amp;" * 20,
+    "https://example.com/" + "a" * 40,
+    "&lt;script&gt;" * 3,
+]
+PIECES = st.one_of(
+    st.sampled_from(LONG),
+    st.sampled_from(["short words", " ", "\n", "<", ">", "&", "-->", "<!--", "<!-- <pre> -->"]),
+    st.builds(
+        lambda close, name, attr, end: f"<{close}{name}{attr}{end}",
+        st.sampled_from(["", "/"]),
+        st.sampled_from(NAMES),
+        st.sampled_from(["", ' class="c"', ' href="' + "z" * 40 + '"', " "]),
+        st.sampled_from([">", "/>", ""]),
+    ),
+    st.text(alphabet="ab<>/!- &;#x", max_size=40),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(PIECES, max_size=40).map("".join))
+def test_the_walk_matches_the_per_tag_reference(html: str) -> None:
+    assert break_long_words(html) == reference(html)
+
+
+def test_text_inside_nested_opaque_elements_stays_whole() -> None:
+    word = "w" * 40
+    html = f"<svg><pre>{word}</pre>{word}</svg>{word}<PRE>{word}</Pre><br/>{word}"
+    out = break_long_words(html)
+    assert out == reference(html)
+    assert out.count("<wbr>") == 2 * (40 // words.WORD_CHUNK)
+    assert out.startswith(f"<svg><pre>{word}</pre>{word}</svg>w")
+
+
+def test_a_page_without_a_long_run_is_returned_as_it_is() -> None:
+    html = "<p>short words only</p>"
+    assert break_long_words(html) is html
