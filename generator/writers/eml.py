@@ -175,7 +175,7 @@ def build_message(doc: Document, source: Source, ctx: BuildContext) -> bytes | N
     invite = b""
     if following is not None:
         event = occurrence(case, following[0])
-        invite = invitation(case, event, ctx.ledger, ctx.today, lang=lang).to_ical()
+        invite = invitation(case, event, ctx.ledger, ctx.today, lang=lang).ical
     return _assemble(head, text, html, invite, "REQUEST")
 
 
@@ -411,7 +411,7 @@ def build_notice(doc: Document, source: Source, ctx: BuildContext) -> bytes | No
     method = "CANCEL" if event.cancelled else "REQUEST"
     lang: Language = source.view["i18n"]
     calendar = invitation(case, event, ctx.ledger, ctx.today, method=method, lang=lang)
-    stamp = next(iter(calendar.walk("VEVENT"))).decoded("dtstamp")
+    stamp = calendar.stamp
     what = "check-in" if change.kind == "check-in" else change.kind
     words = {
         "kind": lang.phrase(KINDS, what),
@@ -451,7 +451,7 @@ def build_notice(doc: Document, source: Source, ctx: BuildContext) -> bytes | No
     }
     text = tidy_text(ctx.renderer.render(doc.spec.templates_for("eml")[0], context))
     html = ctx.renderer.render(doc.spec.templates_for("eml")[1], {**context, "format": "html"})
-    return _assemble(head, text, html, calendar.to_ical(), method)
+    return _assemble(head, text, html, calendar.ical, method)
 
 
 def write(doc: Document, source: Source, ctx: BuildContext) -> bytes | None:
