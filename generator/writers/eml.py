@@ -32,6 +32,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import email.policy
+import functools
 import hashlib
 import re
 from collections.abc import Sequence
@@ -350,6 +351,7 @@ def _crlf(payload: str) -> str:
     return _LINE_END.sub(CRLF, payload)
 
 
+@functools.lru_cache(maxsize=8)
 def _calendar_head(method: str) -> str:
     # set_param("method") rewrites Content-Type, which moves it after the encoding.
     return _fields(
