@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import email.charset
 import email.parser
 import email.policy
+import email.quoprimime
 import os
 import re
 from datetime import date, datetime
+from email import encoders
 from email.header import decode_header, make_header
 from email.headerregistry import Address
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.parser import BytesParser
 from email.utils import getaddresses
 from pathlib import Path
@@ -18,6 +24,8 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from generator.build import build
 from generator.cli import main
@@ -600,3 +608,84 @@ def test_the_parse_back_refuses_a_header_that_adds_a_recipient(tmp_path, monkeyp
     assert "in the recap's To header: holds a comment in parentheses" in result.output
     assert "Traceback" not in result.output
     assert not list(ws.rglob("*.eml"))
+
+
+# -- the MIME tree, written without the email package's classes ---------------------------
+
+#: Text as a recap's parts can hold it: every kind of line end, spaces and tabs
+#: at ends, "=" next to a cut, control characters, and every script.
+PART_TEXT = st.text(
+    st.sampled_from(list("ab=. -\t\r\n\x0b\x0c\x1c\x85\xa0é–€Ωμ😀")) | st.characters(codec="utf-8"),
+    max_size=400,
+)
+
+
+def email_package_body(text: str, html: str, invite: bytes, method: str, stem: str) -> bytes:
+    """The MIME tree as mend built it with the email package's classic classes."""
+    utf8 = email.charset.Charset("utf-8")
+    utf8.body_encoding = email.charset.QP
+
+    def part(content: str, subtype: str) -> MIMEText:
+        made = MIMEText(content, subtype, utf8)  # type: ignore[arg-type]
+        del made["MIME-Version"]
+        return made
+
+    alternative = MIMEMultipart("alternative", _subparts=[part(text, "plain"), part(html, "html")])
+    del alternative["MIME-Version"]
+    top: Message = alternative
+    if invite:
+        calendar = part(invite.decode("utf-8"), "calendar")
+        calendar.set_param("method", method)
+        alternative.attach(calendar)
+        attachment = MIMEBase("application", "ics", name="invite.ics")
+        del attachment["MIME-Version"]
+        attachment.set_payload(invite)
+        encoders.encode_base64(attachment)
+        attachment.add_header("Content-Disposition", "attachment", filename="invite.ics")
+        top = MIMEMultipart("mixed", _subparts=[alternative, attachment])
+        del top["MIME-Version"]
+    for i, multipart in enumerate(p for p in top.walk() if p.is_multipart()):
+        multipart.set_boundary(f"=_mend_{stem}_{i}")
+    return top.as_bytes(policy=eml_writer.BODY_POLICY)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=PART_TEXT)
+def test_quoted_printable_is_the_email_packages(text):
+    expected = email.quoprimime.body_encode(text.encode("utf-8").decode("latin1"))
+    assert eml_writer._quoted_printable(text) == re.sub(r"\r\n|\r|\n", "\r\n", expected)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    text=PART_TEXT.filter(bool),
+    html=PART_TEXT.filter(bool),
+    invite=st.one_of(st.just(""), PART_TEXT),
+    method=st.sampled_from(["REQUEST", "CANCEL"]),
+)
+def test_the_mime_tree_is_the_email_packages(text, html, invite, method):
+    stem = "0123456789abcdef01234567"
+    data = invite.encode("utf-8")
+    assert eml_writer._body(text, html, data, method, stem) == email_package_body(
+        text, html, data, method, stem
+    )
+
+
+def test_built_recaps_are_the_email_packages(tmp_path):
+    """Whole messages: the body after the header section is what the classic classes write."""
+    ws = make(tmp_path, CASE)
+    build(ws, today=TODAY, formats=("eml",))
+    recaps = sorted(ws.rglob("recap-*.eml"))
+    assert recaps
+    for path in recaps:
+        data = path.read_bytes()
+        message = BytesParser(policy=email.policy.default).parsebytes(data)
+        text = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+        html = message.get_body(("html",)).get_content().replace("\r\n", "\n")
+        invites = [p for p in message.walk() if p.get_content_type() == "application/ics"]
+        invite = invites[0].get_payload(decode=True) if invites else b""
+        stem = re.search(rb'boundary="=_mend_([0-9a-f]{24})_0"', data)[1].decode()
+        head, _, body = data.partition(b"\r\nContent-Type: multipart/")
+        assert b"Content-Type: multipart/" + body == email_package_body(
+            text, html, invite, "REQUEST", stem
+        )

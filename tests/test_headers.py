@@ -271,3 +271,16 @@ def test_a_plain_address_field_is_read_as_written():
         ("", "lee@acme.example"),
     ]
     assert addresses(message, "Cc") == []
+
+
+def test_a_field_is_read_the_same_however_often_it_is_read():
+    """Readings are kept by the field's text: a refused field stays refused, each time afresh."""
+    bad = parse_head('To: "Dana" <dana@x.example> (and eve@evil.example)\r\n')
+    good = parse_head("To: Dana <dana@x.example>\r\n")
+    for _ in range(2):
+        with pytest.raises(HeaderError, match="comment"):
+            addresses(bad, "To")
+        assert addresses(good, "To") == [("Dana", "dana@x.example")]
+    twice = parse_head("To: Dana <dana@x.example>\r\nTo: Dana <dana@x.example>\r\n")
+    with pytest.raises(HeaderError, match="appears 2 times"):
+        addresses(twice, "To")

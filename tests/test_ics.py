@@ -11,9 +11,14 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 from dateutil.rrule import rrulestr
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from generator.build import Workspace, build
+from generator.i18n import get_language
+from generator.published import Ledger
 from generator.schedule import checkin_dates
+from generator.writers import ics
 from generator.writers.ics import parse_tz_string
 
 from .conftest import make_workspace
@@ -424,3 +429,48 @@ def test_no_checkins_no_calendar(tmp_path):
     ws = make_workspace(tmp_path / "ws", {"acme.yaml": text})
     assert build(ws, today=TODAY, formats=("ics",)).ok
     assert not (ws / "output" / "acme" / "checkins.ics").exists()
+
+
+# -- written in pieces, the same bytes ----------------------------------------------------
+
+#: Text with every escape and multi-byte characters, to land on a fold anywhere.
+LINE_TEXT = st.text(
+    st.sampled_from(list('ab ;,:\\^"é–€Ωμ😀'))
+    | st.characters(codec="utf-8", categories=["L", "N", "P", "S", "Zs"]),
+    max_size=200,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=LINE_TEXT)
+def test_to_ical_is_icalendars_for_any_line(text):
+    event = icalendar.Event()
+    event.add("summary", text)
+    event.add("description", text + text)
+    event.add("attendee", "mailto:dana@acme.example", parameters={"CN": text or "Dana"})
+    assert ics.to_ical(event) == event.to_ical()
+
+
+@pytest.mark.parametrize(
+    "timezone", ["Europe/London", "UTC", "Africa/Casablanca", "Australia/Sydney"]
+)
+@pytest.mark.parametrize("checkins", [WEEKLY, WEEKLY.replace('    time: "10:00"\n', "")])
+def test_an_invitation_is_the_bytes_of_its_whole_calendar(tmp_path, timezone, checkins):
+    """Frame and VTIMEZONE are spliced from bytes kept between invitations: compare each
+    invitation with the one Calendar it stands for, composed and written by icalendar,
+    over more than a year of a zone whose VTIMEZONE depends on the dates (Casablanca)."""
+    case = schedule_of(tmp_path, case_text(checkins=checkins, timezone=timezone))
+    lang = get_language(None)
+    for i, day in enumerate(islice(checkin_dates(case.plan.checkins), 30)):
+        event = ics.occurrence(case, day)
+        method = "CANCEL" if i % 2 else "REQUEST"
+        made = ics.invitation(case, event, Ledger(), TODAY, method=method, lang=lang)
+        (vevent,) = icalendar.Calendar.from_ical(made.ical).walk("VEVENT")
+        label = "Cancelled: %(title)s" if method == "CANCEL" else "Check-in: %(title)s"
+        whole = ics._calendar(method, label % {"title": case.title})
+        whole.add_component(vevent)
+        moments = [m for m in (event.start, event.recurrence_id) if isinstance(m, datetime)]
+        ics._add_timezone(whole, timezone, moments)
+        assert made.ical == whole.to_ical()
+        assert made.stamp == vevent.decoded("dtstamp")
+        assert (b"BEGIN:VTIMEZONE" in made.ical) == (timezone != "UTC" and bool(moments))
