@@ -30,12 +30,8 @@ import statistics
 import sys
 import tempfile
 import time
-from email import charset, encoders
 from email.headerregistry import Address
-from email.message import EmailMessage, Message
-from email.mime.base import MIMEBase
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
+from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 
@@ -52,6 +48,7 @@ from generator.published import Ledger  # noqa: E402
 from generator.schedule import following_meeting  # noqa: E402
 from generator.writers import eml, ics  # noqa: E402
 from generator.writers.eml import _check_head  # noqa: E402
+from tests.mime_reference import email_package_body  # noqa: E402
 
 Header = tuple[dict[str, list[tuple[str, str]]], str]
 
@@ -108,31 +105,7 @@ def parts_of(out: Path) -> list[tuple[str, str, bytes, str]]:
 
 def classic_body(text: str, html: str, invite: bytes, stem: str) -> bytes:
     """The MIME tree as mend wrote it with the email package's classes, before."""
-    utf8 = charset.Charset("utf-8")
-    utf8.body_encoding = charset.QP
-
-    def part(content: str, subtype: str) -> MIMEText:
-        made = MIMEText(content, subtype, utf8)  # type: ignore[arg-type]
-        del made["MIME-Version"]
-        return made
-
-    alternative = MIMEMultipart("alternative", _subparts=[part(text, "plain"), part(html, "html")])
-    del alternative["MIME-Version"]
-    top: Message = alternative
-    if invite:
-        calendar = part(invite.decode("utf-8"), "calendar")
-        calendar.set_param("method", "REQUEST")
-        alternative.attach(calendar)
-        attachment = MIMEBase("application", "ics", name="invite.ics")
-        del attachment["MIME-Version"]
-        attachment.set_payload(invite)
-        encoders.encode_base64(attachment)
-        attachment.add_header("Content-Disposition", "attachment", filename="invite.ics")
-        top = MIMEMultipart("mixed", _subparts=[alternative, attachment])
-        del top["MIME-Version"]
-    for i, multipart in enumerate(p for p in top.walk() if p.is_multipart()):
-        multipart.set_boundary(f"=_mend_{stem}_{i}")
-    return top.as_bytes(policy=eml.BODY_POLICY)
+    return email_package_body(text, html, invite, "REQUEST", stem)
 
 
 def invitations_of(ws: Path) -> list[tuple]:

@@ -9,13 +9,9 @@ import email.quoprimime
 import os
 import re
 from datetime import date, datetime
-from email import encoders
 from email.header import decode_header, make_header
 from email.headerregistry import Address
-from email.message import EmailMessage, Message
-from email.mime.base import MIMEBase
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
+from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import getaddresses
 from pathlib import Path
@@ -32,6 +28,7 @@ from generator.cli import main
 from generator.writers import eml as eml_writer
 
 from .conftest import make_workspace
+from .mime_reference import email_package_body
 
 FIXTURES = Path(__file__).parent / "fixtures" / "eml"
 TODAY = date(2026, 12, 1)
@@ -618,35 +615,6 @@ PART_TEXT = st.text(
     st.sampled_from(list("ab=. -\t\r\n\x0b\x0c\x1c\x85\xa0é–€Ωμ😀")) | st.characters(codec="utf-8"),
     max_size=400,
 )
-
-
-def email_package_body(text: str, html: str, invite: bytes, method: str, stem: str) -> bytes:
-    """The MIME tree as mend built it with the email package's classic classes."""
-    utf8 = email.charset.Charset("utf-8")
-    utf8.body_encoding = email.charset.QP
-
-    def part(content: str, subtype: str) -> MIMEText:
-        made = MIMEText(content, subtype, utf8)  # type: ignore[arg-type]
-        del made["MIME-Version"]
-        return made
-
-    alternative = MIMEMultipart("alternative", _subparts=[part(text, "plain"), part(html, "html")])
-    del alternative["MIME-Version"]
-    top: Message = alternative
-    if invite:
-        calendar = part(invite.decode("utf-8"), "calendar")
-        calendar.set_param("method", method)
-        alternative.attach(calendar)
-        attachment = MIMEBase("application", "ics", name="invite.ics")
-        del attachment["MIME-Version"]
-        attachment.set_payload(invite)
-        encoders.encode_base64(attachment)
-        attachment.add_header("Content-Disposition", "attachment", filename="invite.ics")
-        top = MIMEMultipart("mixed", _subparts=[alternative, attachment])
-        del top["MIME-Version"]
-    for i, multipart in enumerate(p for p in top.walk() if p.is_multipart()):
-        multipart.set_boundary(f"=_mend_{stem}_{i}")
-    return top.as_bytes(policy=eml_writer.BODY_POLICY)
 
 
 @settings(max_examples=300, deadline=None)
