@@ -226,7 +226,7 @@ class Language:
         if self.english or self.locale is None:
             if type(value) is date:
                 return _english_long_date(value)
-            return f"{value:%A} {value.day} {value:%B %Y}"
+            return _english_long_date.__wrapped__(value)
         return _format_date(value, "full", self.code)
 
     def short_date(self, value: date | None) -> str:
@@ -236,7 +236,7 @@ class Language:
         if self.english or self.locale is None:
             if type(value) is date:
                 return _english_short_date(value)
-            return f"{value.day} {value:%b %Y}"
+            return _english_short_date.__wrapped__(value)
         return _format_date(value, "medium", self.code)
 
     def pattern(self, value: date, pattern: str, english: str) -> str:

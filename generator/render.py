@@ -234,22 +234,23 @@ def _markup_of(lang: Language, message: str) -> Markup:
     return rv
 
 
-@jinja2.pass_context
-def _ngettext(context: Any, singular: str, plural: str, n: int, /, **variables: Any) -> str:
-    variables.setdefault("num", n)
-    rv = _language_of(context).ngettext(singular, plural, n)
+def _formatted(context: Any, rv: str, variables: dict[str, Any]) -> str:
+    """A translation filled in as Jinja's newstyle wrappers do: Markup when autoescaped."""
     if context.eval_ctx.autoescape:
         rv = Markup(rv)
     return rv % variables
+
+
+@jinja2.pass_context
+def _ngettext(context: Any, singular: str, plural: str, n: int, /, **variables: Any) -> str:
+    variables.setdefault("num", n)
+    return _formatted(context, _language_of(context).ngettext(singular, plural, n), variables)
 
 
 @jinja2.pass_context
 def _pgettext(context: Any, ctx: str, message: str, /, **variables: Any) -> str:
     variables.setdefault("context", ctx)
-    rv = _language_of(context).pgettext(ctx, message)
-    if context.eval_ctx.autoescape:
-        rv = Markup(rv)
-    return rv % variables
+    return _formatted(context, _language_of(context).pgettext(ctx, message), variables)
 
 
 @jinja2.pass_context
@@ -258,10 +259,7 @@ def _npgettext(
 ) -> str:
     variables.setdefault("context", ctx)
     variables.setdefault("num", n)
-    rv = _language_of(context).npgettext(ctx, singular, plural, n)
-    if context.eval_ctx.autoescape:
-        rv = Markup(rv)
-    return rv % variables
+    return _formatted(context, _language_of(context).npgettext(ctx, singular, plural, n), variables)
 
 
 @jinja2.pass_context

@@ -193,11 +193,7 @@ def build_view(
     lang = language or get_language(casefile.case.language)
     labels = {key: lang.gettext(label) for key, label in STATUS_LABELS.items()}
     promise_labels = {key: lang.gettext(label) for key, label in COMMITMENT_LABELS.items()}
-    basis = shared.get((audience, today)) if shared is not None else None
-    if basis is None:
-        basis = _basis(casefile, audience, today)
-        if shared is not None:
-            shared[(audience, today)] = basis
+    basis = _shared_basis(casefile, audience, today, shared)
     case, statuses, history, nxt = basis.case, basis.statuses, basis.history, basis.next
     data = dump(case, audience)
     if markdown:
@@ -307,6 +303,18 @@ def _basis(casefile: CaseFile, audience: Audience, today: date) -> _Basis:
     )
 
 
+def _shared_basis(
+    casefile: CaseFile, audience: Audience, today: date, shared: dict[Any, Any] | None
+) -> _Basis:
+    """The audience's basis from ``shared``, computed and kept there the first time."""
+    basis = shared.get((audience, today)) if shared is not None else None
+    if basis is None:
+        basis = _basis(casefile, audience, today)
+        if shared is not None:
+            shared[(audience, today)] = basis
+    return basis
+
+
 def _timeline(
     casefile: CaseFile,
     basis: _Basis,
@@ -323,13 +331,9 @@ def _timeline(
     found = shared.get(key) if shared is not None else None
     if found is not None:
         return found[1]
-    client: _Basis | None = basis if basis.audience == "client" else None
-    if client is None and shared is not None:
-        client = shared.get(("client", today))
-    if client is None:
-        client = _basis(casefile, "client", today)
-        if shared is not None:
-            shared[("client", today)] = client
+    client = (
+        basis if basis.audience == "client" else _shared_basis(casefile, "client", today, shared)
+    )
     svg = Markup(timeline_svg(client.case, today, lang))
     if shared is not None:
         shared[key] = (lang, svg)  # the Language kept, so its id is not reused
