@@ -709,19 +709,6 @@ def _rule_holds(rule: _Rule, key: str, moments: Iterable[datetime]) -> bool:
     return True
 
 
-def rule_timezone(key: str, moments: Iterable[datetime]) -> icalendar.Timezone | None:
-    """A ``VTIMEZONE`` with yearly RRULEs, or None if the rule misstates a moment.
-
-    Every moment the calendar uses is checked against zoneinfo, so a zone
-    whose current rule does not hold for these dates (one that is about to
-    drop daylight saving, say) gets the explicit transitions instead.
-    """
-    rule = _zone_rule(key)
-    if rule is None or not _rule_holds(rule, key, moments):
-        return None
-    return _rule_component(key, rule)
-
-
 def _rule_component(key: str, rule: _Rule) -> icalendar.Timezone:
     component = icalendar.Timezone()
     component.add("tzid", key)
