@@ -14,17 +14,17 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import jinja2
-import jinja2.meta
 
 from . import __version__
 from .output import atomic_write
 
 if TYPE_CHECKING:
+    import jinja2
+
     from .kinds import Kind
 
 MANIFEST_NAME = ".mend-manifest.json"
@@ -32,12 +32,21 @@ MANIFEST_FORMAT = 1
 
 
 def digest(*parts: bytes | str) -> str:
-    h = hashlib.sha256()
+    return hashlib.sha256(framed(parts)).hexdigest()[:32]
+
+
+def framed(parts: Iterable[bytes | str]) -> bytes:
+    """The parts as :func:`digest` hashes them: each its length, then its bytes.
+
+    One buffer for one ``sha256`` call, rather than two updates a part: a
+    rebuild checks 16,000 keys, and the calls were most of their cost.
+    """
+    out = []
     for part in parts:
         data = part.encode("utf-8") if isinstance(part, str) else part
-        h.update(len(data).to_bytes(8, "little"))
-        h.update(data)
-    return h.hexdigest()[:32]
+        out.append(len(data).to_bytes(8, "little"))
+        out.append(data)
+    return b"".join(out)
 
 
 _MISSING = object()
@@ -56,6 +65,9 @@ def references(source: str, env: jinja2.Environment) -> list[str] | None:
     source and Jinja's version: what the answer depends on. A cache file
     that cannot be read or holds anything else is parsed again.
     """
+    import jinja2
+    import jinja2.meta
+
     key = digest("references", jinja2.__version__, source)
     found = _known_references.get(key, _MISSING)
     if found is not _MISSING:
@@ -77,11 +89,14 @@ def references(source: str, env: jinja2.Environment) -> list[str] | None:
 
 
 def _references_file(key: str) -> Path | None:
-    from .render import _bytecode_cache
+    """Beside Jinja's compiled templates, in the folder the renderer keeps them in."""
+    import jinja2
 
-    cache = _bytecode_cache()
-    folder = getattr(cache, "directory", None)
-    return Path(folder) / f"mend-references-{key}.json" if folder else None
+    try:  # as render._bytecode_cache, without importing what renders
+        folder = jinja2.FileSystemBytecodeCache().directory
+    except (OSError, RuntimeError):  # no usable temp dir: parsed every time
+        return None
+    return Path(folder) / f"mend-references-{key}.json"
 
 
 def _stored_references(key: str) -> object:
@@ -115,8 +130,10 @@ class Fingerprints:
         self.workspace = workspace
         self._catalogs: dict[str, str] = {}
         self._trees: dict[str, str] = {}
-        self._env = jinja2.Environment()
+        self._env: jinja2.Environment | None = None  # made when a source must be parsed
         self._assets_fp: str | None = None
+        #: What every case's key of a kind and format ends with (see tail).
+        self._tails: dict[tuple[object, ...], bytes] = {}
 
     def _find(self, name: str) -> Path | None:
         for folder in self.search_path:
@@ -130,6 +147,10 @@ class Fingerprints:
         if path is None:
             return "missing", []
         source = path.read_text(encoding="utf-8")
+        if self._env is None:
+            import jinja2
+
+            self._env = jinja2.Environment()
         return digest(str(path), source), references(source, self._env)
 
     def template(self, name: str) -> str:
@@ -184,17 +205,62 @@ class Fingerprints:
     def output_key(
         self, *, base: str, case_hash: str, kind: Kind, fmt: str, today: str, language: str = ""
     ) -> str:
-        """The key of one output file: equal keys mean equal bytes."""
-        templates = (self.template(t) for t in kind.templates_for(fmt))
-        parts = [base, case_hash, kind.name, fmt, *templates]
-        catalog = self.catalog(language) if language else ""
-        if catalog:  # English has none: its keys are what they were before catalogs
-            parts.append(catalog)
-        if fmt == "pdf":
-            parts.append(self.assets_fingerprint())
-        if kind.uses_today:
-            parts.append(today)
-        return digest(*parts)
+        """The key of one output file: equal keys mean equal bytes.
+
+        A hash of the base, the case, and what a kind and format depend on
+        besides (its templates, the language's catalog, the assets for a
+        PDF, ``--today`` if it uses the date); that last part is the same for
+        every case, so it is framed once a build (:meth:`tail`).
+        """
+        return self.key_with(framed((base, case_hash)), self.tail(kind, fmt, today, language))
+
+    @staticmethod
+    def key_with(head: bytes, tail: bytes) -> str:
+        """:meth:`output_key` from its two halves framed: ``head`` is
+        ``framed((base, case_hash))``, the same for all of a case's outputs."""
+        return hashlib.sha256(head + tail).hexdigest()[:32]
+
+    def tail(self, kind: Kind, fmt: str, today: str, language: str) -> bytes:
+        """What the key of each case's output of this kind and format ends with, framed."""
+        templates = tuple(kind.templates_for(fmt))
+        memo = (kind.name, fmt, templates, kind.uses_today and today, language)
+        tail = self._tails.get(memo)
+        if tail is None:
+            parts = [kind.name, fmt, *(self.template(t) for t in templates)]
+            catalog = self.catalog(language) if language else ""
+            if catalog:  # English has none: its keys are what they were before catalogs
+                parts.append(catalog)
+            if fmt == "pdf":
+                parts.append(self.assets_fingerprint())
+            if kind.uses_today:
+                parts.append(today)
+            tail = self._tails[memo] = framed(parts)
+        return tail
+
+
+def search_path(workspace: Path | None) -> list[Path]:
+    """The folders the renderer looks templates up in, first match first.
+
+    As :class:`generator.render.Renderer` builds its own (a test holds the
+    two equal), without importing Jinja's environments and Markdown: the
+    fingerprints of a rebuild in which nothing changed need only the files.
+    """
+    search = []
+    if workspace is not None and (workspace / "templates").is_dir():
+        search.append(workspace / "templates")
+    here = Path(__file__).resolve().parent
+    packaged = here / "theme"  # render.theme_dir: the installed package's, else the repo's
+    theme = packaged if packaged.is_dir() else here.parent / "templates"
+    if not any(_same(theme, p) for p in search):
+        search.append(theme)
+    return search
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
 
 
 def base_key(config_bytes: bytes) -> str:
@@ -223,6 +289,9 @@ class CaseEntry:
 class Manifest:
     base: str = ""
     cases: dict[str, CaseEntry] = field(default_factory=dict)
+    #: ``output/index.html``'s key (see ``build.index_key``) and the digest
+    #: of the bytes written for it: empty until an index is written.
+    index: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, out: Path) -> Manifest:
@@ -231,9 +300,13 @@ class Manifest:
             data = json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))
             if data.get("format") != MANIFEST_FORMAT:
                 return cls()
+            index = data.get("index", {})
+            if not isinstance(index, dict):  # not ours: the index is rendered again
+                index = {}
             return cls(
                 base=data["base"],
                 cases={k: CaseEntry(**v) for k, v in data["cases"].items()},
+                index=index,
             )
         except (OSError, ValueError, KeyError, TypeError):
             return cls()
@@ -243,6 +316,7 @@ class Manifest:
             "format": MANIFEST_FORMAT,
             "base": self.base,
             "cases": {k: vars(v) for k, v in sorted(self.cases.items())},
+            "index": self.index,
         }
         text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
         atomic_write(out / MANIFEST_NAME, text.encode("utf-8"))

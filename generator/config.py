@@ -15,8 +15,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import ConfigError
-from .model import LanguageTag, TimeZone, empty_list
-from .reader import format_path
+from .fieldtypes import LanguageTag, TimeZone, empty_list
+from .plugins import defer_plugin_lookup
+
+defer_plugin_lookup()  # before the first model is built: see plugins.py
 
 CONFIG_NAME = "mend.toml"
 
@@ -89,6 +91,8 @@ def load_config(workspace: Path) -> Config:
         return Config.model_validate(data)
     except ValidationError as exc:
         import difflib  # only for a message
+
+        from .reader import format_path  # YAML's reader: only for a message
 
         lines = []
         for error in exc.errors():
