@@ -34,13 +34,12 @@ from .cache import (
     framed,
     search_path,
 )
-from .config import CONFIG_NAME
 from .constants import FORMATS
 from .errors import CaseError, MendError, Problem, WriteError
 from .i18n import get_language, missing_strings, placeholder_errors
 from .kinds import KINDS, Registry
 from .output import BuildLock, Staging, shown, sweep_temps
-from .workspace import Workspace
+from .workspace import CONFIG_NAME, Workspace
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -408,7 +407,7 @@ class _Skipper:
         return name in names
 
     def __call__(self, task: _Task) -> bool:
-        from .reader import read_case_bytes
+        from .casebytes import read_case_bytes
 
         job = self.job
         entry = task.previous
@@ -612,7 +611,7 @@ def _build_locked(
             _remove_files(out, entry.outputs, report, workspace.root)
     if cases is None and "html" in job.formats and set(job.kinds) == set(job.registry.names):
         failed_files = sorted({problem.file for problem in report.failed})
-        key = index_key(manifest, failed_files, job, fingerprints, workspace.config.language)
+        key = index_key(manifest, failed_files, job, fingerprints, workspace.language)
         if manifest.index.get("key") == key and _file_digest(out / "index.html") == (
             manifest.index.get("hash")
         ):

@@ -7,7 +7,6 @@ is silently ignored is a setting lost.
 
 from __future__ import annotations
 
-import tomllib
 import typing
 from pathlib import Path
 from typing import Any, Literal
@@ -17,10 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .errors import ConfigError
 from .fieldtypes import LanguageTag, TimeZone, empty_list
 from .plugins import defer_plugin_lookup
+from .workspace import CONFIG_NAME as CONFIG_NAME  # where it is named, as before
 
 defer_plugin_lookup()  # before the first model is built: see plugins.py
-
-CONFIG_NAME = "mend.toml"
 
 
 class _Section(BaseModel):
@@ -83,6 +81,8 @@ def load_config(workspace: Path) -> Config:
     path = workspace / CONFIG_NAME
     if not path.is_file():
         return Config()
+    import tomllib  # only for a workspace that has settings to read
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from .config import Config, load_config
 from .errors import MendError, Problem, display_path
+from .i18n import DEFAULT_LANGUAGE
 
 if TYPE_CHECKING:
     from .case import CaseFile
+    from .config import Config
+
+#: The workspace's settings file (see config.py).
+CONFIG_NAME = "mend.toml"
 
 CASE_SUFFIXES = (".yaml", ".yml")
 
@@ -29,14 +33,27 @@ class Workspace:
     """A folder with ``content/``, optional ``templates/`` and ``mend.toml``."""
 
     root: Path
-    config: Config
+    #: The settings read from ``mend.toml``; None for a workspace without
+    #: one until they are asked for (:attr:`config`).
+    settings: Config | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, root: Path) -> Workspace:
+        """The workspace at ``root``, its ``mend.toml`` read and validated.
+
+        Without a ``mend.toml`` there is nothing to validate, and the
+        defaults are made when first used: building them imports pydantic,
+        a fifth of a rebuild in which nothing changed, which needs none of
+        them but the language (English, always known).
+        """
         root = root.resolve()
         if not root.is_dir():
             raise MendError(f"workspace not found: {root}")
-        workspace = cls(root=root, config=load_config(root))
+        if not (root / CONFIG_NAME).is_file():
+            return cls(root=root)
+        from .config import load_config
+
+        workspace = cls(root=root, settings=load_config(root))
         known = workspace.unknown_language(workspace.config.language)
         if known is not None:
             from .errors import ConfigError
@@ -48,6 +65,20 @@ class Workspace:
                 f" (known: {', '.join(known)})" + (f": did you mean `{close}`?" if close else "")
             )
         return workspace
+
+    @property
+    def config(self) -> Config:
+        """The workspace's settings: ``mend.toml``'s, else the defaults."""
+        if self.settings is None:
+            from .config import Config
+
+            self.settings = Config()
+        return self.settings
+
+    @property
+    def language(self) -> str:
+        """The workspace's language, without making the defaults to read it."""
+        return DEFAULT_LANGUAGE if self.settings is None else self.settings.language
 
     def unknown_language(self, code: str) -> list[str] | None:
         """None when ``code`` has a catalog here (or is English), else the languages that do.

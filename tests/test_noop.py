@@ -184,3 +184,25 @@ def test_cases_are_found_in_name_order_and_oddities_reported(tmp_path):
         f"{content / 'missing.yaml'}, which does not exist, not a case file",
         "content/folder.yaml: a folder, not a case file",
     ]
+
+
+def test_a_no_op_rebuild_imports_nothing_that_renders(tmp_path):
+    """Nor pydantic, for a workspace without mend.toml: there is nothing to validate."""
+    from .test_startup import imported_after
+
+    ws = make_workspace(tmp_path / "ws", {"acme.yaml": FULL_CASE, "harbour.yaml": MINIMAL_CASE})
+    args = ["build", "-w", str(ws), "--today", TODAY.isoformat(), "-q", "-f", "md,html", "-j", "1"]
+    rendering = ("generator.render", "generator.views", "generator.model", "markdown", "yaml")
+    assert imported_after(args, tmp_path, rendering) == set(rendering)  # the first build renders
+    assert imported_after(args, tmp_path, (*rendering, "pydantic", "babel")) == set()
+
+
+def test_the_defaults_without_mend_toml_are_the_settings_defaults(tmp_path):
+    from generator.config import Config
+    from generator.workspace import Workspace
+
+    ws = Workspace.open(make_workspace(tmp_path / "ws", {"acme.yaml": FULL_CASE}))
+    assert ws.language == Config().language
+    assert ws.config == Config()
+    (tmp_path / "ws" / "mend.toml").write_text('language = "en-GB"\n')
+    assert Workspace.open(tmp_path / "ws").language == "en-GB"
