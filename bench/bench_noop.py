@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -47,15 +48,33 @@ class Checkout:
         self.env = {**os.environ, "PYTHONPATH": str(root)}
         self.env.pop("PYTHONDONTWRITEBYTECODE", None)
         self.ws = ws
+        # `python -m` puts the current folder first on sys.path: run in the
+        # checkout, or both would run the code of the folder the bench ran in.
+        self.root = root
         common = ["--workspace", str(ws), "--today", TODAY.isoformat(), "--quiet"]
         self.cmd = [self.python, "-m", "generator.cli", "build", *common, "--format", formats]
         self.noop: list[float] = []
         self.touched: list[float] = []
+        self.cpu: dict[str, list[float]] = {"noop": [], "touched": []}
+        self.last_cpu = 0.0
 
     def run(self) -> float:
+        """One build: its wall-clock time; its CPU time (user + system) in ``last_cpu``."""
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
-        subprocess.run(self.cmd, check=True, stdout=subprocess.DEVNULL, env=self.env)
-        return time.perf_counter() - started
+        subprocess.run(self.cmd, check=True, stdout=subprocess.DEVNULL, env=self.env, cwd=self.root)
+        wall = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.last_cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+        return wall
+
+    def summary(self) -> str:
+        """What a no-op rebuild says it did (without --quiet): that it is one."""
+        cmd = [c for c in self.cmd if c != "--quiet"]
+        done = subprocess.run(
+            cmd, check=True, capture_output=True, text=True, env=self.env, cwd=self.root
+        )
+        return done.stdout.strip()
 
     def touch_one(self) -> float:
         path = self.ws / "content" / "case-00000.yaml"
@@ -93,22 +112,28 @@ def main() -> None:
         for _ in range(args.runs):
             for checkout in checkouts:
                 checkout.noop.append(checkout.run())
+                checkout.cpu["noop"].append(checkout.last_cpu)
+        said = [checkout.summary() for checkout in checkouts]
         for _ in range(args.runs):
             for checkout in checkouts:
                 checkout.touched.append(checkout.touch_one())
+                checkout.cpu["touched"].append(checkout.last_cpu)
 
     print(f"{args.cases} cases, --format {args.formats}, medians of {args.runs} runs, taking turns")
-    for checkout in checkouts:
+    for checkout, line in zip(checkouts, said, strict=True):
+        noop, touched = statistics.median(checkout.noop), statistics.median(checkout.touched)
+        cpu = {what: statistics.median(times) for what, times in checkout.cpu.items()}
         print(f"{checkout.label}:")
-        print(f"  no-op rebuild:                   {statistics.median(checkout.noop):7.3f} s")
-        print(f"  rebuild after touching one case: {statistics.median(checkout.touched):7.3f} s")
-        print(f"  (runs: no-op {fmt(checkout.noop)}; touched {fmt(checkout.touched)})")
+        print(f"  no-op rebuild:                   {noop:7.3f} s   (CPU {cpu['noop']:.3f} s)")
+        print(f"  rebuild after touching one case: {touched:7.3f} s   (CPU {cpu['touched']:.3f} s)")
+        print(f"  runs, no-op: {fmt(checkout.noop)}; touched: {fmt(checkout.touched)}")
+        print(f"  a no-op says: {line}")
     if len(checkouts) == 2:
         this, other = checkouts
         for what in ("noop", "touched"):
-            mine = statistics.median(getattr(this, what))
-            theirs = statistics.median(getattr(other, what))
-            print(f"{what}: this checkout takes {mine / theirs:.2f}x the other's time")
+            wall = statistics.median(getattr(this, what)) / statistics.median(getattr(other, what))
+            cpu = statistics.median(this.cpu[what]) / statistics.median(other.cpu[what])
+            print(f"{what}: this checkout takes {wall:.2f}x the other's time ({cpu:.2f}x its CPU)")
 
 
 if __name__ == "__main__":
