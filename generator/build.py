@@ -246,11 +246,16 @@ class _Worker:
     the views or the writers.
     """
 
-    def __init__(self, job: _Job, workspace: Workspace | None = None) -> None:
+    def __init__(
+        self,
+        job: _Job,
+        workspace: Workspace | None = None,
+        references: dict[str, Any] | None = None,
+    ) -> None:
         self.job = job
         self.workspace = workspace if workspace is not None else Workspace.open(job.root)
         root = self.workspace.root
-        self.fingerprints = Fingerprints(search_path(root), root / "assets", root)
+        self.fingerprints = Fingerprints(search_path(root), root / "assets", root, references)
         self._ctx: BuildContext | None = None
 
     @property
@@ -272,9 +277,11 @@ class _Worker:
 _worker: _Worker | None = None
 
 
-def _init_worker(job: _Job, workspace: Workspace | None = None) -> None:
+def _init_worker(
+    job: _Job, workspace: Workspace | None = None, references: dict[str, Any] | None = None
+) -> None:
     global _worker
-    _worker = _Worker(job, workspace)
+    _worker = _Worker(job, workspace, references)
 
 
 def _build_one(task: _Task) -> _Result:
@@ -546,7 +553,7 @@ def _build_locked(
     if not cases:
         report.failed.extend(workspace.content_problems())
 
-    _init_worker(job, workspace)
+    _init_worker(job, workspace, manifest.references)
     assert _worker is not None
     fingerprints = _worker.fingerprints
     skip = _Skipper(job, fingerprints)
@@ -627,8 +634,13 @@ def _build_locked(
             index_changed = manifest.index != {"key": key, "hash": digest(index)}
             manifest.index = {"key": key, "hash": digest(index)}
     manifest.base = job.base
+    seen = fingerprints.seen_references
+    references_changed = bool(seen) and seen != manifest.references
+    if references_changed:
+        manifest.references = dict(seen)
     if (
-        report.written
+        references_changed
+        or report.written
         or report.removed
         or not (out / MANIFEST_NAME).exists()
         or tasks

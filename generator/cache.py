@@ -12,6 +12,7 @@ skips a case without even parsing it when nothing it depends on moved.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 from collections.abc import Iterable
@@ -54,7 +55,12 @@ _MISSING = object()
 _known_references: dict[str, list[str] | None] = {}
 
 
-def references(source: str, env: jinja2.Environment) -> list[str] | None:
+def references(
+    source: str,
+    env: jinja2.Environment | None = None,
+    known: dict[str, Any] | None = None,
+    seen: dict[str, Any] | None = None,
+) -> list[str] | None:
     """The templates a template's source extends, includes or imports.
 
     ``None`` when one of them is a name computed at run time; ``[]`` when
@@ -62,30 +68,63 @@ def references(source: str, env: jinja2.Environment) -> list[str] | None:
     paid most for its keys (26 theme templates, a second), so the answer
     is kept, in this process and in a file beside Jinja's compiled
     templates (its private folder in the temp dir), under a hash of the
-    source and Jinja's version: what the answer depends on. A cache file
-    that cannot be read or holds anything else is parsed again.
+    source and Jinja's code (:func:`_jinja_stamp`): what the answer depends
+    on. A cache file that cannot be read or holds anything else is parsed
+    again. ``known`` is a build's own store (the manifest's), looked in
+    before the file, so that a rebuild in which nothing changed never
+    imports Jinja; every answer given is put in ``seen``, for the next.
     """
+    key = digest("references", _jinja_stamp(), source)
+    found = _known_references.get(key, _MISSING)
+    if found is _MISSING and known is not None:
+        found = _valid_references(known.get(key, _MISSING))
+    if found is _MISSING:
+        found = _stored_references(key)
+        if found is _MISSING:
+            found = _parse_references(source, env)
+            _store_references(key, found)
+    if len(_known_references) > 4096:
+        _known_references.clear()
+    _known_references[key] = found  # type: ignore[assignment]
+    if seen is not None:
+        seen[key] = found
+    return found  # type: ignore[return-value]
+
+
+def _parse_references(source: str, env: jinja2.Environment | None) -> list[str] | None:
     import jinja2
     import jinja2.meta
 
-    key = digest("references", jinja2.__version__, source)
-    found = _known_references.get(key, _MISSING)
-    if found is not _MISSING:
-        return found  # type: ignore[return-value]
-    stored = _stored_references(key)
-    if stored is not _MISSING:
-        refs = stored
-    else:
-        try:
-            names = list(jinja2.meta.find_referenced_templates(env.parse(source)))
-            refs = None if any(r is None for r in names) else [r for r in names if r]
-        except jinja2.TemplateSyntaxError:
-            refs = []
-        _store_references(key, refs)
-    if len(_known_references) > 4096:
-        _known_references.clear()
-    _known_references[key] = refs  # type: ignore[assignment]
-    return refs  # type: ignore[return-value]
+    try:
+        parsed = (env or jinja2.Environment()).parse(source)
+        names = list(jinja2.meta.find_referenced_templates(parsed))
+    except jinja2.TemplateSyntaxError:
+        return []
+    return None if any(r is None for r in names) else [r for r in names if r]
+
+
+@functools.lru_cache(maxsize=1)
+def _jinja_stamp() -> str:
+    """Which Jinja parses here, without importing it: a hash of its package's
+    ``__init__.py``, which names its version (its version, once imported)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("jinja2")
+    try:
+        assert spec is not None and spec.origin is not None
+        with open(spec.origin, "rb") as handle:
+            return digest("jinja2", handle.read())
+    except (AssertionError, OSError):
+        import jinja2
+
+        return digest("jinja2", jinja2.__version__)
+
+
+def _valid_references(data: object) -> object:
+    """``data`` if it is an answer :func:`references` gives, else ``_MISSING``."""
+    if data is None or (isinstance(data, list) and all(isinstance(n, str) for n in data)):
+        return data
+    return _MISSING
 
 
 def _references_file(key: str) -> Path | None:
@@ -107,9 +146,7 @@ def _stored_references(key: str) -> object:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return _MISSING
-    if data is None or (isinstance(data, list) and all(isinstance(n, str) for n in data)):
-        return data
-    return _MISSING
+    return _valid_references(data)
 
 
 def _store_references(key: str, refs: list[str] | None) -> None:
@@ -123,14 +160,21 @@ class Fingerprints:
     """Hashes of templates (with everything they extend, include or import)."""
 
     def __init__(
-        self, search_path: list[Path], assets: Path | None = None, workspace: Path | None = None
+        self,
+        search_path: list[Path],
+        assets: Path | None = None,
+        workspace: Path | None = None,
+        known_references: dict[str, Any] | None = None,
     ) -> None:
         self.search_path = search_path
+        #: Answers of :func:`references` a build kept (the manifest's), and
+        #: those this one gave, to keep for the next.
+        self.known_references = known_references
+        self.seen_references: dict[str, Any] = {}
         self.assets = assets
         self.workspace = workspace
         self._catalogs: dict[str, str] = {}
         self._trees: dict[str, str] = {}
-        self._env: jinja2.Environment | None = None  # made when a source must be parsed
         self._assets_fp: str | None = None
         #: What every case's key of a kind and format ends with (see tail).
         self._tails: dict[tuple[object, ...], bytes] = {}
@@ -147,11 +191,8 @@ class Fingerprints:
         if path is None:
             return "missing", []
         source = path.read_text(encoding="utf-8")
-        if self._env is None:
-            import jinja2
-
-            self._env = jinja2.Environment()
-        return digest(str(path), source), references(source, self._env)
+        refs = references(source, None, self.known_references, self.seen_references)
+        return digest(str(path), source), refs
 
     def template(self, name: str) -> str:
         """One hash for a template and, transitively, every template it names."""
@@ -292,6 +333,9 @@ class Manifest:
     #: ``output/index.html``'s key (see ``build.index_key``) and the digest
     #: of the bytes written for it: empty until an index is written.
     index: dict[str, str] = field(default_factory=dict)
+    #: What each template source names (cache.references), as the last build
+    #: looked them up: a rebuild reads them here rather than importing Jinja.
+    references: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def load(cls, out: Path) -> Manifest:
@@ -303,10 +347,14 @@ class Manifest:
             index = data.get("index", {})
             if not isinstance(index, dict):  # not ours: the index is rendered again
                 index = {}
+            refs = data.get("references", {})
+            if not isinstance(refs, dict):  # not ours: looked up again (each is checked)
+                refs = {}
             return cls(
                 base=data["base"],
                 cases={k: CaseEntry(**v) for k, v in data["cases"].items()},
                 index=index,
+                references=refs,
             )
         except (OSError, ValueError, KeyError, TypeError):
             return cls()
@@ -317,6 +365,7 @@ class Manifest:
             "base": self.base,
             "cases": {k: vars(v) for k, v in sorted(self.cases.items())},
             "index": self.index,
+            "references": self.references,
         }
         text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
         atomic_write(out / MANIFEST_NAME, text.encode("utf-8"))

@@ -187,14 +187,14 @@ def test_cases_are_found_in_name_order_and_oddities_reported(tmp_path):
 
 
 def test_a_no_op_rebuild_imports_nothing_that_renders(tmp_path):
-    """Nor pydantic, for a workspace without mend.toml: there is nothing to validate."""
+    """Nor Jinja, nor pydantic for a workspace without mend.toml: nothing to validate."""
     from .test_startup import imported_after
 
     ws = make_workspace(tmp_path / "ws", {"acme.yaml": FULL_CASE, "harbour.yaml": MINIMAL_CASE})
     args = ["build", "-w", str(ws), "--today", TODAY.isoformat(), "-q", "-f", "md,html", "-j", "1"]
     rendering = ("generator.render", "generator.views", "generator.model", "markdown", "yaml")
     assert imported_after(args, tmp_path, rendering) == set(rendering)  # the first build renders
-    assert imported_after(args, tmp_path, (*rendering, "pydantic", "babel")) == set()
+    assert imported_after(args, tmp_path, (*rendering, "pydantic", "babel", "jinja2")) == set()
 
 
 def test_the_defaults_without_mend_toml_are_the_settings_defaults(tmp_path):
@@ -206,3 +206,21 @@ def test_the_defaults_without_mend_toml_are_the_settings_defaults(tmp_path):
     assert ws.config == Config()
     (tmp_path / "ws" / "mend.toml").write_text('language = "en-GB"\n')
     assert Workspace.open(tmp_path / "ws").language == "en-GB"
+
+
+def test_spoilt_references_in_the_manifest_are_looked_up_again(workspace):
+    from generator import cache
+
+    assert build(workspace, today=TODAY, formats=FORMATS).ok
+    manifest = workspace / "output" / MANIFEST_NAME
+    data = json.loads(manifest.read_text())
+    assert data["references"]  # what each template source names, for the next build
+    data["references"] = {key: 5 for key in data["references"]}
+    manifest.write_text(json.dumps(data))
+    cache._known_references.clear()  # as in a new process
+    again = build(workspace, today=TODAY, formats=FORMATS)
+    assert again.written == [] and again.skipped == 9
+    assert all(
+        v is None or isinstance(v, list)
+        for v in json.loads(manifest.read_text())["references"].values()
+    )
