@@ -7,7 +7,6 @@ is silently ignored is a setting lost.
 
 from __future__ import annotations
 
-import tomllib
 import typing
 from pathlib import Path
 from typing import Any, Literal
@@ -15,10 +14,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import ConfigError
-from .model import LanguageTag, TimeZone, empty_list
-from .reader import format_path
+from .fieldtypes import LanguageTag, TimeZone, empty_list
+from .plugins import defer_plugin_lookup
+from .workspace import CONFIG_NAME as CONFIG_NAME  # where it is named, as before
 
-CONFIG_NAME = "mend.toml"
+defer_plugin_lookup()  # before the first model is built: see plugins.py
 
 
 class _Section(BaseModel):
@@ -81,6 +81,8 @@ def load_config(workspace: Path) -> Config:
     path = workspace / CONFIG_NAME
     if not path.is_file():
         return Config()
+    import tomllib  # only for a workspace that has settings to read
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -89,6 +91,8 @@ def load_config(workspace: Path) -> Config:
         return Config.model_validate(data)
     except ValidationError as exc:
         import difflib  # only for a message
+
+        from .reader import format_path  # YAML's reader: only for a message
 
         lines = []
         for error in exc.errors():

@@ -15,7 +15,6 @@ import types
 import typing
 from datetime import date, time
 from typing import Annotated, Any, ClassVar, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
@@ -26,7 +25,6 @@ from pydantic import (
 )
 
 from .constants import (
-    LANGUAGE_RE,
     Audience,
     Cadence,
     CaseStatus,
@@ -35,6 +33,7 @@ from .constants import (
     Status,
     Weekday,
 )
+from .fieldtypes import LanguageTag, TimeZone, empty_list
 from .plugins import defer_plugin_lookup
 
 defer_plugin_lookup()  # before the first model is built: see plugins.py
@@ -100,37 +99,8 @@ def _url(value: str) -> str:
     return value
 
 
-def _timezone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f'unknown time zone: "{value}" (expected an IANA name such as Europe/London)'
-        ) from None
-    return value
-
-
-def _language(value: str) -> str:
-    if not LANGUAGE_RE.match(value):
-        raise ValueError(
-            f'not a language tag: "{value}" (expected a BCP 47 tag such as en, de or fr)'
-        )
-    return value
-
-
 def _none_is_empty(value: Any) -> Any:
     return [] if value is None else value
-
-
-def empty_list() -> list[Any]:
-    """A new empty list, the default of a list field.
-
-    Rather than ``list`` itself: pydantic reads a default factory's
-    signature, and the builtin's is text that :mod:`inspect` parses with
-    :mod:`tokenize` (compiling its patterns first), 12 ms of building the
-    models, against nothing for a Python function.
-    """
-    return []
 
 
 def _not_blank(value: str) -> str:
@@ -154,8 +124,6 @@ Day = Annotated[date, BeforeValidator(_date)]
 Clock = Annotated[time, BeforeValidator(_time)]
 Email = Annotated[str, AfterValidator(_one_line), AfterValidator(_email)]
 Url = Annotated[str, AfterValidator(_url)]
-TimeZone = Annotated[str, AfterValidator(_timezone)]
-LanguageTag = Annotated[str, AfterValidator(_language)]
 T = typing.TypeVar("T")
 List = Annotated[list[T], BeforeValidator(_none_is_empty)]
 

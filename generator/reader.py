@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import operator
-import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -22,11 +21,10 @@ from typing import Any
 
 import yaml
 
+from .casebytes import MAX_FILE_BYTES as MAX_FILE_BYTES
+from .casebytes import read_case_bytes as read_case_bytes
 from .errors import CaseError, Problem
 
-#: A case file larger than this is refused before it is parsed: real cases,
-#: even with hundreds of meetings, are well under a megabyte.
-MAX_FILE_BYTES = 5 * 1024 * 1024
 #: Nodes allowed after expanding YAML aliases: stops an "alias bomb" early.
 MAX_NODES = 200_000
 MAX_DEPTH = 40
@@ -393,34 +391,6 @@ def _line_for(lines: dict[Path_, int], path: Path_) -> int | None:
 
 
 # -- reading the file ----------------------------------------------------------
-
-
-def read_case_bytes(path: Path, display: str) -> bytes:
-    """A case file's bytes, refusing a file too large to be a case.
-
-    At most ``MAX_FILE_BYTES + 1`` bytes are ever read, whatever the file's
-    size says (it may grow between a stat and a read, or be a device), so a
-    huge file costs nothing but the error.
-    """
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
-            size = max(len(data), os.fstat(handle.fileno()).st_size)
-    except OSError as exc:
-        raise CaseError([Problem(display, None, "", f"cannot read file: {exc.strerror}")]) from None
-    if len(data) > MAX_FILE_BYTES:
-        raise CaseError(
-            [
-                Problem(
-                    display,
-                    1,
-                    "",
-                    f"file is too large ({size / 1e6:.1f} MB; a case file is limited to "
-                    f"{MAX_FILE_BYTES // (1024 * 1024)} MB)",
-                )
-            ]
-        )
-    return data
 
 
 def read_text(path: Path, display: str) -> str:
