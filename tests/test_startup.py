@@ -195,3 +195,28 @@ def test_main_in_a_process_that_goes_on_freezes_nothing(tmp_path):
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True
     )
     assert result.stdout.split()[-2:] == ["0", "True"]
+
+
+def test_a_spared_value_outlives_its_references_only_in_a_process_that_ends(monkeypatch):
+    """``gcpause.spare``: freed as usual in tests and ``mend serve``; left for the exit in ``mend``."""
+    import gc
+    import weakref
+
+    from generator import gcpause
+
+    class Value:
+        pass
+
+    value = Value()
+    ref = weakref.ref(value)
+    gcpause.spare(value)
+    del value
+    assert ref() is None
+    monkeypatch.setattr(gcpause, "_ENDING", True)
+    value = Value()
+    ref = weakref.ref(value)
+    gcpause.spare(value)
+    del value
+    assert ref() is not None
+    gc.collect()  # the command's collector is off, then frozen: no collection ever frees it
+    assert ref() is None
