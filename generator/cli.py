@@ -12,15 +12,22 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
-from pathlib import Path
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import click
 
 from .constants import COMMITMENT_UPDATE_STATUSES, FORMATS, MEETING_KINDS, STATUSES
-from .errors import escape_controls
 from .gcpause import no_gc, one_command, spare_exit
 from .kinds import KINDS
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+# What this module imports is what defining the commands and printing
+# their help needs: click does not import pathlib, so neither does this
+# module until a command runs (pathlib and its imports were 8 ms of the
+# 140 ms `mend --help` took, see PathType); generator.errors, with its
+# dataclasses, waits for the first message (say()).
 
 
 def say(
@@ -39,6 +46,8 @@ def say(
     :func:`generator.errors.escape_controls`), so no message can forget.
     The style is applied after escaping, so it is the one escape left.
     """
+    from .errors import escape_controls
+
     click.secho(escape_controls(str(message)), fg=fg, err=err, bold=bold, dim=dim)
 
 
@@ -48,18 +57,60 @@ def ask(question: str, **options: Any) -> Any:
     A question may quote a case file: ``mend new --from`` offers its
     answers as suggestions, in the question.
     """
+    from .errors import escape_controls
+
     return click.prompt(escape_controls(question), **options)
 
 
 class _Group(click.Group):
     """mend's command group: click's own errors are escaped like every message."""
 
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        if parent is None and "terminal_width" not in extra:
+            extra["terminal_width"] = _help_width(self.context_settings["max_content_width"])
+        return super().make_context(info_name, args, parent, **extra)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except click.ClickException as exc:
+            from .errors import escape_controls
+
             exc.message = escape_controls(exc.message)  # type: ignore[misc]  # Final in the stubs only
             raise
+
+
+def _help_width(max_width: int) -> int | None:
+    """The width click formats help in, found as click finds it, without shutil.
+
+    click asks ``shutil.get_terminal_size()`` for the columns when it makes
+    the first help formatter, and importing shutil (for bz2, lzma and zlib)
+    was 6 ms of the 125 ms `mend --help` took. This is the same rule:
+    ``$COLUMNS`` if it is a positive number, else the terminal's width, else
+    80; then click's ``min(columns, max_width) - 2``, at least 50. None
+    while click.testing forces a width, so that click applies it.
+    """
+    from click import formatting
+
+    if formatting.FORCED_WIDTH is not None:
+        return None
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+        columns = columns or 80
+    return max(min(columns, max_width) - 2, 50)
 
 
 class DateType(click.ParamType):
@@ -95,13 +146,31 @@ class FormatList(click.ParamType):
         return items
 
 
+class PathType(click.Path):
+    """``click.Path(path_type=pathlib.Path)``, with pathlib imported for the first value.
+
+    ``path_type`` wants the class when the option is declared, which is
+    before ``mend --help`` prints anything.
+    """
+
+    def coerce_path_result(self, value: str | os.PathLike[str]) -> Any:
+        from pathlib import Path
+
+        return value if isinstance(value, Path) else Path(value)
+
+
 DATE = DateType()
+#: One instance of each kind of path option: click names each instance
+#: through gettext, which stats the locale folders every time.
+FOLDER = PathType(file_okay=False)
+EXISTING_FILE = PathType(exists=True, dir_okay=False)
+NEW_FILE = PathType(dir_okay=False)
 
 
 workspace_option = click.option(
     "--workspace",
     "-w",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=FOLDER,
     default=".",
     show_default="current folder",
     help="The workspace folder (holds content/, templates/, mend.toml).",
@@ -147,7 +216,7 @@ def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option(
         "--out",
         "-o",
-        type=click.Path(file_okay=False, path_type=Path),
+        type=FOLDER,
         default=None,
         help="Output folder (default: <workspace>/output).",
     )(func)
@@ -224,7 +293,7 @@ def main() -> None:
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings and coaching notes too.")
 @click.option(
     "--signed",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     default=None,
     help="A signed agreement PDF: note where the case has moved away from what was signed.",
 )
@@ -273,7 +342,7 @@ def check(
 
 
 @main.command()
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", type=FOLDER)
 @click.option(
     "--today",
     type=DATE,
@@ -360,7 +429,7 @@ def new(case_id: str | None, source: str | None, workspace: Path, today: date) -
 @click.option(
     "--out",
     "-o",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=FOLDER,
     default=None,
     help="Output folder to build into and serve (default: <workspace>/output).",
 )
@@ -526,7 +595,7 @@ def recap(case: str, meeting: date | None, formats: tuple[str, ...], **options: 
 @click.option(
     "--out",
     "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=NEW_FILE,
     required=True,
     help="The PKCS#12 file to write (KEY.p12); the certificate goes beside it as KEY.crt.",
 )
@@ -542,7 +611,7 @@ def recap(case: str, meeting: date | None, formats: tuple[str, ...], **options: 
 )
 @click.option(
     "--issuer",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     default=None,
     help="Issue the signer's certificate from this CA (a .p12 made with --ca).",
 )
@@ -616,22 +685,25 @@ def _tsa_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def _validation_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Files of validation data for --ltv and `mend timestamp`."""
-    existing = click.Path(exists=True, dir_okay=False, path_type=Path)
     func = click.option(
         "--fetch",
         is_flag=True,
         help="Let pyHanko fetch missing CRLs and OCSP answers from the URLs in the certificates.",
     )(func)
     func = click.option(
-        "--ocsp", "ocsps", type=existing, multiple=True, help="An OCSP response (DER) to embed."
+        "--ocsp",
+        "ocsps",
+        type=EXISTING_FILE,
+        multiple=True,
+        help="An OCSP response (DER) to embed.",
     )(func)
     func = click.option(
-        "--crl", "crls", type=existing, multiple=True, help="A CRL (DER or PEM) to embed."
+        "--crl", "crls", type=EXISTING_FILE, multiple=True, help="A CRL (DER or PEM) to embed."
     )(func)
     func = click.option(
         "--cert",
         "certs",
-        type=existing,
+        type=EXISTING_FILE,
         multiple=True,
         help="A CA certificate of the signer's or the TSA's chain to embed; repeatable.",
     )(func)
@@ -654,11 +726,11 @@ def _timestamper(tsas: tuple[str, ...], workspace: Path, required: bool) -> Any:
 
 
 @main.command()
-@click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("pdf", type=EXISTING_FILE)
 @click.option(
     "--key",
     "-k",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     required=True,
     help="Your certificate and key as PKCS#12 (.p12, .pfx).",
 )
@@ -676,7 +748,7 @@ def _timestamper(tsas: tuple[str, ...], workspace: Path, required: bool) -> Any:
 @click.option(
     "--out",
     "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=NEW_FILE,
     default=None,
     help="Where to write the signed PDF (default: PDF with -signed before the suffix).",
 )
@@ -745,11 +817,11 @@ def sign(
 
 
 @main.command()
-@click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("pdf", type=EXISTING_FILE)
 @click.option(
     "--out",
     "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=NEW_FILE,
     default=None,
     help="Where to write the result (default: replace PDF).",
 )
@@ -781,10 +853,10 @@ def timestamp(
 
 
 @main.command()
-@click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("pdf", type=EXISTING_FILE)
 @click.option(
     "--trust",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     multiple=True,
     help="A certificate (PEM or DER) to trust; repeatable.",
 )
@@ -833,6 +905,8 @@ def verify(
             }
         say(json.dumps(data, ensure_ascii=False, indent=2))
     else:
+        from pathlib import Path
+
         say(format_report(report, Path.cwd()))
         if comparison is not None:
             from .record import format_comparison
@@ -862,13 +936,13 @@ def _compare_with_case(pdf: Path, case: str, workspace: Path, today: date) -> An
     "messages",
     nargs=-1,
     required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     metavar="EML...",
 )
 @click.option(
     "--workspace",
     "-w",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=FOLDER,
     default=".",
     show_default="current folder",
     help="The workspace whose mend.toml has the [smtp] settings.",

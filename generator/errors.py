@@ -10,9 +10,12 @@ from __future__ import annotations
 import errno
 import re
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 #: Characters a terminal acts on instead of showing: C0 controls (but the
 #: line feed, which :func:`escape_controls` decides on), DEL, C1 controls,
@@ -143,6 +146,8 @@ class WriteError(MendError):
         """Why ``path`` could not be written, in words. A file where a folder
         should be is named, rather than reported as "File exists" or "Not a
         directory", which do not say which of the names on the way is wrong."""
+        from pathlib import PurePosixPath  # the rest of this module needs no pathlib
+
         shown = PurePosixPath(display)
         if exc.errno in (errno.EEXIST, errno.ENOTDIR):
             for depth, parent in enumerate(path.parents):

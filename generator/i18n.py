@@ -26,12 +26,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property, lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .constants import LANGUAGE_RE
+from .constants import LANGUAGE_RE, N_
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from babel import Locale
 
 # Babel is imported where it is used: opening a workspace checks that its
@@ -39,12 +40,7 @@ if TYPE_CHECKING:
 
 DOMAIN = "mend"
 DEFAULT_LANGUAGE = "en"
-__all__ = ["LANGUAGE_RE", "Language", "get_language"]
-
-
-def N_(message: str) -> str:
-    """Mark a string for the catalog (``pybabel extract`` finds it); translate it later."""
-    return message
+__all__ = ["LANGUAGE_RE", "N_", "Language", "get_language"]
 
 
 #: The phrases the templates build from case values. English keeps the
@@ -150,6 +146,10 @@ def _compiled(path: str, stamp: tuple[int, int]) -> bytes:
     ``stamp`` (mtime, size) is in the key so that an edited catalog is read
     again by a long-running ``mend serve``.
     """
+    # Imported here: `mend --help` imports this module (for kinds.py's N_),
+    # and click itself does not import pathlib.
+    from pathlib import Path
+
     data = Path(path).read_bytes()
     if path.endswith(".po"):
         from babel.messages.mofile import write_mo

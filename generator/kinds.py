@@ -1,6 +1,6 @@
 """What a document kind is, declared once.
 
-Each kind of document mend writes is one frozen :class:`Kind`: who reads
+Each kind of document mend writes is one immutable :class:`Kind`: who reads
 it, its formats, where its files go, which of them a case has on a given
 ``--today``, whether its bytes depend on that day, the templates each
 format starts from, and how people call it. The build, the manifest's keys,
@@ -16,12 +16,10 @@ what a template sees (``views.py``): it only names things.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
-from .constants import FORMATS
-from .i18n import N_
+from .constants import FORMATS, N_
 
 if TYPE_CHECKING:
     from .constants import Audience
@@ -47,9 +45,8 @@ def default_templates(name: str, formats: Sequence[str]) -> dict[str, tuple[str,
     return {fmt: by_format[fmt] for fmt in formats if fmt in by_format}
 
 
-@dataclass(frozen=True)
-class Kind:
-    """One kind of document: everything the rest of mend asks about it."""
+class _Fields(NamedTuple):
+    """What a :class:`Kind` is made of: its fields, checked by :class:`Kind`."""
 
     name: str
     #: Who may read it: an internal document lives under ``internal/``.
@@ -80,7 +77,26 @@ class Kind:
     #: and formats (:func:`default_templates`), so the two cannot drift apart.
     templates: dict[str, tuple[str, ...]] | None = None
 
-    def __post_init__(self) -> None:
+
+class Kind(_Fields):
+    """One kind of document: everything the rest of mend asks about it.
+
+    An immutable value, compared field by field, as a frozen dataclass is;
+    a named tuple because ``mend --help`` imports this module for the
+    commands' help, and importing ``dataclasses`` and the code it generates
+    for these fields was 8 of that command's 200 million instructions.
+    """
+
+    __slots__ = ()
+
+    if not TYPE_CHECKING:  # mypy checks each Kind(...) against _Fields' own signature
+
+        def __new__(cls, *args, **kwargs):
+            kind = super().__new__(cls, *args, **kwargs)
+            kind._check()
+            return kind
+
+    def _check(self) -> None:
         unknown = [f for f in self.formats if f not in FORMATS]
         if unknown:
             raise ValueError(f"kind {self.name}: unknown formats {unknown}")

@@ -50,6 +50,7 @@ from .case import CaseFile, validate_case, validate_edit
 from .commitments import Standing
 from .errors import CaseError, MendError, Problem, WriteError
 from .gcpause import no_gc as _no_gc
+from .gcpause import spare
 from .history import NumberedAction, number_actions
 from .model import Meeting
 from .output import atomic_write
@@ -958,10 +959,13 @@ def log(
     """
     display = display or str(path)
     source = _Source.read(path, display, today, default_timezone)
+    spare(source)  # the process may end right after: see gcpause.spare
     result = LogResult(path=path, display=display)
     changes: dict[int, list[Change]] = {}
 
-    actions = number_actions(source.casefile.case)
+    # Numbered only for --action-done: numbering every action of a
+    # 2,000-meeting case was 1 % of a `mend log --summary` that names none.
+    actions = number_actions(source.casefile.case) if done else []
     chosen: dict[int, NumberedAction] = {}
     for selector in done:
         try:

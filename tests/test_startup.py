@@ -5,6 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
+
+import click
+import pytest
+
+from generator.cli import main
 
 from .conftest import FULL_CASE, MINIMAL_CASE, make_workspace
 
@@ -46,6 +52,50 @@ CASE_MODULES = ("pydantic", "generator.model", "yaml", "ruamel", "jinja2", "babe
 
 def test_help_imports_no_case_model(tmp_path):
     assert imported_after(["--help"], tmp_path, CASE_MODULES) == set()
+
+
+#: What click imports for none of its own needs before printing help: mend's
+#: command definitions must not bring them in either (``PathType`` and
+#: ``_help_width`` in cli.py, ``Kind`` in kinds.py).
+NOT_FOR_HELP = ("pathlib", "shutil", "dataclasses", "generator.errors", "generator.i18n")
+
+
+def test_help_imports_only_what_click_needs(tmp_path):
+    assert imported_after(["--help"], tmp_path, NOT_FOR_HELP) == set()
+    assert imported_after(["log", "--help"], tmp_path, NOT_FOR_HELP) == set()
+
+
+@pytest.mark.parametrize("columns", [None, "", "0", "-3", "wide", "20", "60", "99", "102", "250"])
+def test_help_is_as_wide_as_click_makes_it(monkeypatch, columns):
+    """``_help_width`` is click's own rule, without importing shutil for it."""
+    from click import formatting
+
+    monkeypatch.setattr(formatting, "FORCED_WIDTH", None)
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    ours = main.make_context("mend", ["--version"], resilient_parsing=True)
+    theirs = click.Context(main, info_name="mend", max_content_width=100)
+    assert ours.terminal_width == formatting.HelpFormatter(max_width=100).width
+    assert main.get_help(ours) == main.get_help(theirs)
+    log = main.commands["log"]
+    ours_log = click.Context(log, info_name="log", parent=ours)
+    theirs_log = click.Context(log, info_name="log", parent=theirs)
+    assert log.get_help(ours_log) == log.get_help(theirs_log)
+
+
+def test_a_forced_width_is_left_to_click(monkeypatch):
+    from click import formatting
+
+    monkeypatch.setattr(formatting, "FORCED_WIDTH", 64)
+    assert main.make_context("mend", ["--version"], resilient_parsing=True).terminal_width is None
+
+
+def test_path_options_give_paths():
+    ctx = main.commands["build"].make_context("build", ["--workspace", "here", "--out", "there"])
+    assert ctx.params["workspace"] == Path("here") and ctx.params["out"] == Path("there")
+    assert isinstance(ctx.params["workspace"], Path)
 
 
 def test_agreement_pdf_imports_no_signing(tmp_path):
@@ -145,3 +195,28 @@ def test_main_in_a_process_that_goes_on_freezes_nothing(tmp_path):
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True
     )
     assert result.stdout.split()[-2:] == ["0", "True"]
+
+
+def test_a_spared_value_outlives_its_references_only_in_a_process_that_ends(monkeypatch):
+    """``gcpause.spare``: freed as usual in tests and ``mend serve``; left for the exit in ``mend``."""
+    import gc
+    import weakref
+
+    from generator import gcpause
+
+    class Value:
+        pass
+
+    value = Value()
+    ref = weakref.ref(value)
+    gcpause.spare(value)
+    del value
+    assert ref() is None
+    monkeypatch.setattr(gcpause, "_ENDING", True)
+    value = Value()
+    ref = weakref.ref(value)
+    gcpause.spare(value)
+    del value
+    assert ref() is not None
+    gc.collect()  # the command's collector is off, then frozen: no collection ever frees it
+    assert ref() is None
