@@ -93,6 +93,9 @@ WIDE = st.one_of(
     # a page whose text has a long run, however its characters encode.
     st.sampled_from(["\xa0", "\u3000", "\u2028", "\x1c", "\x85", "é" * 16, "日本" * 8, "\u200b"]),
     st.text(alphabet="é\xa0\u3000x<>\x1f ", max_size=40),
+    # Runs in comments holding ">", in tags holding "<", after a "<" that
+    # no ">" closes: what tells a run in markup from one in text.
+    st.sampled_from(["<!-- a > b ", "<a <b ", "<svg d=", "-->", "< ", "<!--", ">"]),
 )
 
 
