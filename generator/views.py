@@ -168,7 +168,9 @@ def _safe(value: Any, kind: str, plan: Any, memo: _Memo) -> Any:
     # markdown_safe's walk, with each level's plan at hand: the same
     # isinstance tests in the same order, for every value it reaches, after
     # two shortcuts that give what those tests would: a value of a leaf
-    # type as it is, a plain str looked up in the memo first.
+    # type as it is, a plain str looked up in the memo first. The items of
+    # a list and the values of a dict take both shortcuts here, without a
+    # call each (most of a case's values are texts and leaves).
     cls = type(value)
     if cls in _LEAVES:
         return value
@@ -178,15 +180,31 @@ def _safe(value: Any, kind: str, plan: Any, memo: _Memo) -> Any:
         return sanitize_markdown(value) if kind == "markdown" else escape_markdown(value)
     if isinstance(value, list):
         item_kind, item_plan = plan if kind == "list" else _NONE_PLAN
-        return [_safe(v, item_kind, item_plan, memo) for v in value]
+        table = memo[item_kind == "markdown"]
+        items = []
+        for v in value:
+            cls = type(v)
+            if cls is str:
+                found = table.get(v)
+                items.append(_text(v, item_kind == "markdown", memo) if found is None else found)
+            elif cls in _LEAVES:
+                items.append(v)
+            else:
+                items.append(_safe(v, item_kind, item_plan, memo))
+        return items
     if isinstance(value, dict):
         fields = _fields_plan(plan) if kind == "model" else {}
         out = {}
         for k, v in value.items():
-            if type(v) in _LEAVES:
+            cls = type(v)
+            if cls in _LEAVES:
                 out[k] = v
+                continue
+            sub_kind, sub_plan = fields.get(k, _NONE_PLAN)
+            if cls is str:
+                found = memo[sub_kind == "markdown"].get(v)
+                out[k] = _text(v, sub_kind == "markdown", memo) if found is None else found
             else:
-                sub_kind, sub_plan = fields.get(k, _NONE_PLAN)
                 out[k] = _safe(v, sub_kind, sub_plan, memo)
         return out
     return value
