@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from generator.build import build
 from generator.errors import TemplateError
@@ -247,3 +249,61 @@ def test_each_language_keeps_its_own_words(tmp_path):
         assert renderer.render("html/t.html", {"i18n": loud}) == "PLAN & &lt;"
         assert renderer.render("html/t.html", {"i18n": plain}) == "plan & &lt;"
         assert renderer.render("html/t.html", {}) == "plan & &lt;"
+
+
+#: What a plain line may hold (Unicode letters and digits among them), and
+#: what it may not: Markdown's syntax, a no-break space, a line break.
+PLAIN_CHARS = list("aZé日ǅßİ1٣² ,.;:!?'()/-") + ["  "]
+OTHER_CHARS = list('_*`[]<>&#|\\~=+"\t\n\xa0') + ["1. ", "- "]
+LINES = st.one_of(
+    st.lists(st.sampled_from(PLAIN_CHARS), min_size=1, max_size=14),
+    st.lists(st.sampled_from(PLAIN_CHARS + OTHER_CHARS), min_size=1, max_size=14),
+).map("".join)
+
+
+@settings(max_examples=600, deadline=None)
+@given(LINES)
+def test_a_plain_line_is_the_paragraph_markdown_and_the_cleaner_make_of_it(text):
+    """The shortcut for one line of plain words writes what the whole path would."""
+    from generator.render import _PLAIN_LINE_RE, _convert
+
+    if _PLAIN_LINE_RE.fullmatch(text):
+        assert markdown_to_html(text) == _convert(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Call Dana on Friday.", "Straße (Lager) / Büro: 3 Tage, 2 Wochen!", "日本の顧客 3件", "Ok?"],
+)
+def test_plain_lines_take_the_shortcut_and_agree(text):
+    from generator.render import _PLAIN_LINE_RE, _convert
+
+    assert _PLAIN_LINE_RE.fullmatch(text)
+    assert markdown_to_html(text) == _convert(text) == f"<p>{text}</p>"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1. first",
+        "2026 was hard",
+        "a_b",
+        "*a*",
+        "a `b`",
+        "# a",
+        "a | b",
+        "a\nb",
+        "a &amp; b",
+        "a\xa0b",
+        "trailing  ",
+        " leading",
+        "<b>x</b>",
+        "a [link](http://x)",
+        "a\\b",
+        'said "so"',
+    ],
+)
+def test_anything_markdown_could_read_as_syntax_goes_the_whole_way(text):
+    from generator.render import _PLAIN_LINE_RE
+
+    assert not _PLAIN_LINE_RE.fullmatch(text)
