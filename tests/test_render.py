@@ -251,13 +251,16 @@ def test_each_language_keeps_its_own_words(tmp_path):
         assert renderer.render("html/t.html", {}) == "plan & &lt;"
 
 
-#: What a plain line may hold (Unicode letters and digits among them), and
-#: what it may not: Markdown's syntax, a no-break space, a line break.
-PLAIN_CHARS = list("aZé日ǅßİ1٣² ,.;:!?'()/-") + ["  "]
-OTHER_CHARS = list('_*`[]<>&#|\\~=+"\t\n\xa0') + ["1. ", "- "]
+#: What plain lines may hold (Unicode letters and digits among them), and
+#: what they may not: Markdown's syntax, a no-break space, a break made by
+#: two spaces, a blank line, a line that starts a list or underlines one.
+PLAIN_CHARS = list("aZé日ǅßİ1٣² ,.;:!?'()/\"%+=@$£€-") + ["  ", "\nWe", "\nÜ", "\n"]
+OTHER_CHARS = list("_*`[]<>&#|\\~\t\r\xa0\u2028") + ["1. ", "- ", " *x* ", "_x_", "`x`", "[a](b)"]
+BREAKS = ["\n\nWe", "  \nWe", " \nWe", "\n- x", "\n-", "\n= x", "\n==", "\n2. x", "\n\n", "\n "]
 LINES = st.one_of(
     st.lists(st.sampled_from(PLAIN_CHARS), min_size=1, max_size=14),
-    st.lists(st.sampled_from(PLAIN_CHARS + OTHER_CHARS), min_size=1, max_size=14),
+    st.lists(st.sampled_from(PLAIN_CHARS + BREAKS), min_size=1, max_size=14),
+    st.lists(st.sampled_from(PLAIN_CHARS + OTHER_CHARS + BREAKS), min_size=1, max_size=14),
 ).map("".join)
 
 
@@ -265,21 +268,27 @@ LINES = st.one_of(
 @given(LINES)
 def test_a_plain_line_is_the_paragraph_markdown_and_the_cleaner_make_of_it(text):
     """The shortcut for one line of plain words writes what the whole path would."""
-    from generator.render import _PLAIN_LINE_RE, _convert
+    from generator.render import _PLAIN_LINES_RE, _convert
 
-    if _PLAIN_LINE_RE.fullmatch(text):
+    if _PLAIN_LINES_RE.fullmatch(text):
         assert markdown_to_html(text) == _convert(text)
 
 
 @pytest.mark.parametrize(
     "text",
-    ["Call Dana on Friday.", "Straße (Lager) / Büro: 3 Tage, 2 Wochen!", "日本の顧客 3件", "Ok?"],
+    [
+        "Call Dana on Friday.",
+        "Straße (Lager) / Büro: 3 Tage, 2 Wochen!",
+        "日本の顧客 3件",
+        "Ok?",
+        'She said "soon", 50% of £25k + VAT = late.\nWe agreed @ 10:00.\n',
+    ],
 )
 def test_plain_lines_take_the_shortcut_and_agree(text):
-    from generator.render import _PLAIN_LINE_RE, _convert
+    from generator.render import _PLAIN_LINES_RE, _convert
 
-    assert _PLAIN_LINE_RE.fullmatch(text)
-    assert markdown_to_html(text) == _convert(text) == f"<p>{text}</p>"
+    assert _PLAIN_LINES_RE.fullmatch(text)
+    assert markdown_to_html(text) == _convert(text) == f"<p>{text.rstrip()}</p>"
 
 
 @pytest.mark.parametrize(
@@ -289,10 +298,17 @@ def test_plain_lines_take_the_shortcut_and_agree(text):
         "2026 was hard",
         "a_b",
         "*a*",
+        "a *b* c",
+        "a **b**",
         "a `b`",
         "# a",
         "a | b",
-        "a\nb",
+        "a\n\nb",
+        "a  \nb",
+        "a\n-",
+        "a\n===",
+        "a\n2. b",
+        "a\n\n",
         "a &amp; b",
         "a\xa0b",
         "trailing  ",
@@ -300,10 +316,10 @@ def test_plain_lines_take_the_shortcut_and_agree(text):
         "<b>x</b>",
         "a [link](http://x)",
         "a\\b",
-        'said "so"',
+        "a\tb",
     ],
 )
 def test_anything_markdown_could_read_as_syntax_goes_the_whole_way(text):
-    from generator.render import _PLAIN_LINE_RE
+    from generator.render import _PLAIN_LINES_RE
 
-    assert not _PLAIN_LINE_RE.fullmatch(text)
+    assert not _PLAIN_LINES_RE.fullmatch(text)
