@@ -13,7 +13,7 @@ import functools
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
@@ -106,14 +106,27 @@ def _field_annotation(info: Any) -> Any:
     return Markdown if MARKDOWN in info.metadata else info.annotation
 
 
-def markdown_safe(value: Any, annotation: Any) -> Any:
+def markdown_safe(value: Any, annotation: Any, memo: _Memo | None = None) -> Any:
     """Case data made safe to print in Markdown, following the models' types.
 
     Markdown fields are sanitised (no raw HTML, images or unsafe links);
     every other text is escaped so that it prints as the text it is.
+
+    ``memo`` (from :func:`new_memo`) keeps each text's result, for the
+    walks of one case's two audiences, which hold mostly the same texts.
     """
     kind, sub = _schema(annotation)
-    return _safe(value, kind, _sub_plan(kind, sub))
+    return _safe(value, kind, _sub_plan(kind, sub), memo or new_memo())
+
+
+#: Escaped and sanitised texts, each by the text it was made from: only
+#: texts of type ``str`` exactly (a subclass is equal to its plain value,
+#: so it would find that value's entry).
+_Memo = tuple[dict[str, str], dict[str, str]]
+
+
+def new_memo() -> _Memo:
+    return ({}, {})
 
 
 def _sub_plan(kind: str, sub: Any) -> Any:
@@ -146,18 +159,63 @@ def _none_plan() -> tuple[str, Any]:
 _NONE_PLAN = _none_plan()
 
 
-def _safe(value: Any, kind: str, plan: Any) -> Any:
+#: Values the walk returns as they are (none is a str, list or dict, or a
+#: subclass of one), tested by exact type before the isinstance tests.
+_LEAVES = frozenset({type(None), bool, int, float, date, datetime, time})
+
+
+def _safe(value: Any, kind: str, plan: Any, memo: _Memo) -> Any:
     # markdown_safe's walk, with each level's plan at hand: the same
-    # isinstance tests in the same order, for every value it reaches.
+    # isinstance tests in the same order, for every value it reaches, after
+    # two shortcuts that give what those tests would: a value of a leaf
+    # type as it is, a plain str looked up in the memo first. The items of
+    # a list and the values of a dict take both shortcuts here, without a
+    # call each (most of a case's values are texts and leaves).
+    cls = type(value)
+    if cls in _LEAVES:
+        return value
+    if cls is str:
+        return _text(value, kind == "markdown", memo)
     if isinstance(value, str):
         return sanitize_markdown(value) if kind == "markdown" else escape_markdown(value)
     if isinstance(value, list):
         item_kind, item_plan = plan if kind == "list" else _NONE_PLAN
-        return [_safe(v, item_kind, item_plan) for v in value]
+        table = memo[item_kind == "markdown"]
+        items = []
+        for v in value:
+            cls = type(v)
+            if cls is str:
+                found = table.get(v)
+                items.append(_text(v, item_kind == "markdown", memo) if found is None else found)
+            elif cls in _LEAVES:
+                items.append(v)
+            else:
+                items.append(_safe(v, item_kind, item_plan, memo))
+        return items
     if isinstance(value, dict):
         fields = _fields_plan(plan) if kind == "model" else {}
-        return {k: _safe(v, *fields.get(k, _NONE_PLAN)) for k, v in value.items()}
+        out = {}
+        for k, v in value.items():
+            cls = type(v)
+            if cls in _LEAVES:
+                out[k] = v
+                continue
+            sub_kind, sub_plan = fields.get(k, _NONE_PLAN)
+            if cls is str:
+                found = memo[sub_kind == "markdown"].get(v)
+                out[k] = _text(v, sub_kind == "markdown", memo) if found is None else found
+            else:
+                out[k] = _safe(v, sub_kind, sub_plan, memo)
+        return out
     return value
+
+
+def _text(value: str, markdown: bool, memo: _Memo) -> str:
+    table = memo[markdown]
+    found = table.get(value)
+    if found is None:
+        found = table[value] = sanitize_markdown(value) if markdown else escape_markdown(value)
+    return found
 
 
 def build_view(
@@ -195,9 +253,7 @@ def build_view(
     promise_labels = {key: lang.gettext(label) for key, label in COMMITMENT_LABELS.items()}
     basis = _shared_basis(casefile, audience, today, shared)
     case, statuses, history, nxt = basis.case, basis.statuses, basis.history, basis.next
-    data = dump(case, audience)
-    if markdown:
-        data = markdown_safe(data, Case)
+    data = _dump(case, audience, today, markdown, shared)
     milestones = []
     for raw, model in zip(data["plan"]["milestones"], case.plan.milestones, strict=True):
         status = statuses[model.id]
@@ -270,6 +326,29 @@ def build_view(
         "us": data["team"]["organisation"] or lead["name"],
         "them": data["client"]["organisation"],
     }
+
+
+def _dump(
+    case: Case, audience: Audience, today: date, markdown: bool, shared: dict[Any, Any] | None
+) -> dict[str, Any]:
+    """The audience's case as plain data, Markdown-safe for a Markdown view; dumped once if it can be.
+
+    The Markdown view's walk copies every dict and list of the dump before
+    any template sees it, so the dump itself can go to the HTML view of the
+    same audience (which takes it from ``shared``, once). Dumped for an
+    HTML view built first, it is not kept: a template could change what it
+    was given (the sandbox allows ``list.append``), and the Markdown view
+    must not print that.
+    """
+    key = ("dump", audience, today)
+    if markdown:
+        data = dump(case, audience)
+        if shared is None:
+            return markdown_safe(data, Case)
+        shared[key] = data
+        return markdown_safe(data, Case, shared.setdefault("markdown memo", new_memo()))
+    kept = shared.pop(key, None) if shared is not None else None
+    return kept if kept is not None else dump(case, audience)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from generator.build import build
 from generator.errors import TemplateError
@@ -247,3 +249,77 @@ def test_each_language_keeps_its_own_words(tmp_path):
         assert renderer.render("html/t.html", {"i18n": loud}) == "PLAN & &lt;"
         assert renderer.render("html/t.html", {"i18n": plain}) == "plan & &lt;"
         assert renderer.render("html/t.html", {}) == "plan & &lt;"
+
+
+#: What plain lines may hold (Unicode letters and digits among them), and
+#: what they may not: Markdown's syntax, a no-break space, a break made by
+#: two spaces, a blank line, a line that starts a list or underlines one.
+PLAIN_CHARS = list("aZé日ǅßİ1٣² ,.;:!?'()/\"%+=@$£€-") + ["  ", "\nWe", "\nÜ", "\n"]
+OTHER_CHARS = list("_*`[]<>&#|\\~\t\r\xa0\u2028") + ["1. ", "- ", " *x* ", "_x_", "`x`", "[a](b)"]
+BREAKS = ["\n\nWe", "  \nWe", " \nWe", "\n- x", "\n-", "\n= x", "\n==", "\n2. x", "\n\n", "\n "]
+LINES = st.one_of(
+    st.lists(st.sampled_from(PLAIN_CHARS), min_size=1, max_size=14),
+    st.lists(st.sampled_from(PLAIN_CHARS + BREAKS), min_size=1, max_size=14),
+    st.lists(st.sampled_from(PLAIN_CHARS + OTHER_CHARS + BREAKS), min_size=1, max_size=14),
+).map("".join)
+
+
+@settings(max_examples=600, deadline=None)
+@given(LINES)
+def test_a_plain_line_is_the_paragraph_markdown_and_the_cleaner_make_of_it(text):
+    """The shortcut for one line of plain words writes what the whole path would."""
+    from generator.render import _PLAIN_LINES_RE, _convert
+
+    if _PLAIN_LINES_RE.fullmatch(text):
+        assert markdown_to_html(text) == _convert(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Call Dana on Friday.",
+        "Straße (Lager) / Büro: 3 Tage, 2 Wochen!",
+        "日本の顧客 3件",
+        "Ok?",
+        'She said "soon", 50% of £25k + VAT = late.\nWe agreed @ 10:00.\n',
+    ],
+)
+def test_plain_lines_take_the_shortcut_and_agree(text):
+    from generator.render import _PLAIN_LINES_RE, _convert
+
+    assert _PLAIN_LINES_RE.fullmatch(text)
+    assert markdown_to_html(text) == _convert(text) == f"<p>{text.rstrip()}</p>"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1. first",
+        "2026 was hard",
+        "a_b",
+        "*a*",
+        "a *b* c",
+        "a **b**",
+        "a `b`",
+        "# a",
+        "a | b",
+        "a\n\nb",
+        "a  \nb",
+        "a\n-",
+        "a\n===",
+        "a\n2. b",
+        "a\n\n",
+        "a &amp; b",
+        "a\xa0b",
+        "trailing  ",
+        " leading",
+        "<b>x</b>",
+        "a [link](http://x)",
+        "a\\b",
+        "a\tb",
+    ],
+)
+def test_anything_markdown_could_read_as_syntax_goes_the_whole_way(text):
+    from generator.render import _PLAIN_LINES_RE
+
+    assert not _PLAIN_LINES_RE.fullmatch(text)

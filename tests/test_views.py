@@ -62,6 +62,28 @@ def test_views_sharing_their_basis_keep_the_audiences_apart(tmp_path):
     assert internal == build_view(casefile, "internal", TODAY, shared=shared)
 
 
+@pytest.mark.parametrize("first_markdown", [True, False])
+def test_the_html_view_shares_no_data_with_the_markdown_view(tmp_path, first_markdown):
+    """One dump serves an audience's md and html views: what a template does to one stays there."""
+    casefile = load(tmp_path, FULL_CASE)
+    shared: dict = {}
+    for audience in ("client", "internal"):
+        first = build_view(casefile, audience, TODAY, markdown=first_markdown, shared=shared)
+        first["case"]["meetings"].append("changed by a template")
+        first["case"]["client"]["contacts"][0]["name"] = "changed"
+        second = build_view(casefile, audience, TODAY, markdown=not first_markdown, shared=shared)
+        assert second == build_view(casefile, audience, TODAY, markdown=not first_markdown)
+        assert "changed by a template" not in second["case"]["meetings"]
+
+
+def test_markdown_views_sharing_a_memo_match_views_without(tmp_path):
+    casefile = load(tmp_path, FULL_CASE)
+    shared: dict = {}
+    for audience in ("internal", "client"):
+        view = build_view(casefile, audience, TODAY, markdown=True, shared=shared)
+        assert view == build_view(casefile, audience, TODAY, markdown=True)
+
+
 def test_the_timeline_is_drawn_from_the_clients_case_for_both_audiences(tmp_path):
     from generator.model import redact
     from generator.timeline import timeline_svg
@@ -171,3 +193,39 @@ def test_readme_lists_exactly_the_internal_fields() -> None:
     table = readme.split("<!-- internal-fields -->")[1]
     listed = {line.split("`")[1] for line in table.splitlines() if line.startswith("| `")}
     assert listed == {format_path(p) for p in INTERNAL_FIELDS}
+
+
+def _reference_safe(value, kind, plan):
+    """markdown_safe's walk as it was before its shortcuts and memo."""
+    from generator.render import escape_markdown, sanitize_markdown
+    from generator.views import _NONE_PLAN, _fields_plan
+
+    if isinstance(value, str):
+        return sanitize_markdown(value) if kind == "markdown" else escape_markdown(value)
+    if isinstance(value, list):
+        item_kind, item_plan = plan if kind == "list" else _NONE_PLAN
+        return [_reference_safe(v, item_kind, item_plan) for v in value]
+    if isinstance(value, dict):
+        fields = _fields_plan(plan) if kind == "model" else {}
+        return {k: _reference_safe(v, *fields.get(k, _NONE_PLAN)) for k, v in value.items()}
+    return value
+
+
+def test_markdown_safe_matches_the_plain_walk(tmp_path):
+    from enum import StrEnum
+
+    from generator.model import Case
+    from generator.views import _schema, _sub_plan, markdown_safe, new_memo
+
+    class Word(StrEnum):
+        star = "*star*"
+
+    data = dump(load(tmp_path, FULL_CASE).case, "internal")
+    data["extra"] = [Word.star, "*star*", 1.5, None, True, {"x": "<b>"}]
+    kind, sub = _schema(Case)
+    expected = _reference_safe(data, kind, _sub_plan(kind, sub))
+    memo = new_memo()
+    for _ in range(2):  # the second time from the memo
+        got = markdown_safe(data, Case, memo)
+        assert got == expected
+        assert [type(v) for v in got["extra"]] == [type(v) for v in expected["extra"]]

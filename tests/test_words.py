@@ -74,3 +74,39 @@ def test_text_inside_nested_opaque_elements_stays_whole() -> None:
 def test_a_page_without_a_long_run_is_returned_as_it_is() -> None:
     html = "<p>short words only</p>"
     assert break_long_words(html) is html
+
+
+def test_the_bytes_test_delimits_exactly_what_the_text_pattern_does_in_ascii() -> None:
+    delimiters = {c for c in map(chr, range(128)) if re.fullmatch(r"[\s<>]", c)}
+    as_bytes = {
+        c
+        for c in map(chr, range(128))
+        if re.fullmatch(rb"[%s]" % words._DELIMITER_BYTES, c.encode())
+    }
+    assert as_bytes == delimiters
+
+
+WIDE = st.one_of(
+    PIECES,
+    # Whitespace beyond ASCII (two and three bytes in UTF-8), ASCII's odd
+    # whitespace, letters of several bytes: the bytes test must never clear
+    # a page whose text has a long run, however its characters encode.
+    st.sampled_from(["\xa0", "\u3000", "\u2028", "\x1c", "\x85", "é" * 16, "日本" * 8, "\u200b"]),
+    st.text(alphabet="é\xa0\u3000x<>\x1f ", max_size=40),
+    # Runs in comments holding ">", in tags holding "<", after a "<" that
+    # no ">" closes: what tells a run in markup from one in text.
+    st.sampled_from(["<!-- a > b ", "<a <b ", "<svg d=", "-->", "< ", "<!--", ">"]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(WIDE, max_size=40).map("".join))
+def test_the_bytes_test_never_skips_a_page_with_a_long_run(html: str) -> None:
+    expected = reference(html)
+    assert break_long_words(html) == expected
+    assert words.break_long_words_utf8(html) == expected.encode("utf-8")
+
+
+def test_a_lone_surrogate_is_no_reason_to_refuse_a_page() -> None:
+    html = "<p>\ud800" + "q" * 40 + "</p>"
+    assert break_long_words(html) == reference(html)

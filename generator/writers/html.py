@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..documents import Document
 from . import BuildContext, Source, template_context
-from .words import break_long_words
+from .words import break_long_words_utf8
 
 
 def render_html(doc: Document, source: Source, ctx: BuildContext, fmt: str = "html") -> str:
@@ -15,4 +15,4 @@ def render_html(doc: Document, source: Source, ctx: BuildContext, fmt: str = "ht
 
 
 def write(doc: Document, source: Source, ctx: BuildContext) -> bytes:
-    return break_long_words(render_html(doc, source, ctx)).encode("utf-8")
+    return break_long_words_utf8(render_html(doc, source, ctx))
