@@ -3,7 +3,8 @@
     .venv/bin/python bench/bench_agreement.py [--runs 7]
 
 Builds the agreement PDF of an example case and renders the very same HTML
-with WeasyPrint alone, and prints medians and the ratio, two ways:
+with WeasyPrint alone, and prints medians and the ratio, two ways, the runs of the two taking
+turns:
 
 - in one process, after a warm-up (what a build with many cases pays);
 - as whole commands: `mend agreement CASE --format pdf --force` against
@@ -33,14 +34,27 @@ TODAY = date(2026, 11, 22)
 CASE = "acme-portal"
 
 
-def median(runs: int, func) -> float:
-    func()  # warm up
-    times = []
+def side_by_side(runs: int, first, second, setup=lambda: None) -> tuple[float, float]:
+    """Medians of ``runs`` runs of each function, their runs taking turns.
+
+    This machine's speed drifts by a fifth over a minute (WeasyPrint alone
+    measured 1.68 s and 2.10 s as a command in two runs of this script a
+    minute apart): runs that take turns see the same drift, so the ratio
+    holds where two blocks of runs, one after the other, would not.
+    ``setup`` runs before each run, untimed.
+    """
+    setup()
+    first()  # warm up
+    setup()
+    second()
+    times: tuple[list[float], list[float]] = ([], [])
     for _ in range(runs):
-        started = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        for func, kept in zip((first, second), times, strict=True):
+            setup()
+            started = time.perf_counter()
+            func()
+            kept.append(time.perf_counter() - started)
+    return statistics.median(times[0]), statistics.median(times[1])
 
 
 def main() -> None:
@@ -68,8 +82,7 @@ def main() -> None:
             report = build(ws, formats=("pdf",), **opts)
             assert report.ok, report.failed
 
-        alone = median(args.runs, weasyprint_alone)
-        ours = median(args.runs, mend_agreement)
+        alone, ours = side_by_side(args.runs, weasyprint_alone, mend_agreement)
         pages = len(__import__("pypdf").PdfReader(out / CASE / "agreement.pdf").pages)
         print(f"agreement of {CASE}: {pages} pages, medians of {args.runs} runs")
         print(
@@ -108,13 +121,12 @@ def main() -> None:
         def run(cmd: list[str]) -> None:
             subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, cwd=ROOT, env=env)
 
-        alone_cmd = median(args.runs, lambda: run(cmd_alone))
-
-        def mend_cmd() -> None:
-            shutil.rmtree(Path(tmp) / "cmd", ignore_errors=True)
-            run(cmd_mend)
-
-        ours_cmd = median(args.runs, mend_cmd)
+        alone_cmd, ours_cmd = side_by_side(
+            args.runs,
+            lambda: run(cmd_alone),
+            lambda: run(cmd_mend),
+            setup=lambda: shutil.rmtree(Path(tmp) / "cmd", ignore_errors=True),
+        )
         print(
             f"commands:    WeasyPrint alone {alone_cmd * 1000:6.1f} ms   mend agreement {ours_cmd * 1000:6.1f} ms   ratio {ours_cmd / alone_cmd:.2f}"
         )
