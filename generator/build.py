@@ -32,13 +32,13 @@ from .cache import (
     base_key,
     digest,
     framed,
-    search_path,
 )
 from .constants import FORMATS
 from .errors import CaseError, MendError, Problem, WriteError
 from .i18n import get_language, missing_strings, placeholder_errors
 from .kinds import KINDS, Registry
 from .output import BuildLock, Staging, shown, sweep_temps
+from .searchpath import search_path
 from .workspace import CONFIG_NAME, Workspace
 
 if TYPE_CHECKING:

@@ -279,31 +279,6 @@ class Fingerprints:
         return tail
 
 
-def search_path(workspace: Path | None) -> list[Path]:
-    """The folders the renderer looks templates up in, first match first.
-
-    As :class:`generator.render.Renderer` builds its own (a test holds the
-    two equal), without importing Jinja's environments and Markdown: the
-    fingerprints of a rebuild in which nothing changed need only the files.
-    """
-    search = []
-    if workspace is not None and (workspace / "templates").is_dir():
-        search.append(workspace / "templates")
-    here = Path(__file__).resolve().parent
-    packaged = here / "theme"  # render.theme_dir: the installed package's, else the repo's
-    theme = packaged if packaged.is_dir() else here.parent / "templates"
-    if not any(_same(theme, p) for p in search):
-        search.append(theme)
-    return search
-
-
-def _same(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve()
-    except OSError:
-        return False
-
-
 def base_key(config_bytes: bytes) -> str:
     """What every output depends on: mend's version and the workspace settings."""
     return digest(__version__, str(MANIFEST_FORMAT), config_bytes)

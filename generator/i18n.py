@@ -85,7 +85,7 @@ def upfirst(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _theme_locale() -> Path:
-    from .render import theme_dir
+    from .searchpath import theme_dir
 
     return theme_dir() / "locale"
 
@@ -342,7 +342,7 @@ def missing_strings(code: str, workspace: Path) -> list[tuple[Path, str]]:
     string missing from both is reported (it prints in English). The
     strings are the theme's template, ``locale/mend.pot``.
     """
-    from .render import theme_dir
+    from .searchpath import theme_dir
 
     local = [p for p in catalog_files(code, workspace) if p.suffix == ".po"]
     local = [p for p in local if workspace / "templates" in p.parents]

@@ -38,6 +38,7 @@ from .i18n import (
     get_language,
     upfirst,
 )
+from .searchpath import search_path, theme_dir  # noqa: F401  # theme_dir: the starter's README names it here
 
 #: What case Markdown may become in HTML: text structure, emphasis, links.
 #: Images are left out: a picture in a client's pasted email could point at a
@@ -50,13 +51,6 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "td": {"align"}, "th": {"align"}}
 URL_SCHEMES = {"http", "https", "mailto"}
 TEXT_SUFFIXES = (".md", ".txt", ".ics")
-
-
-def theme_dir() -> Path:
-    """The default theme: inside the installed package, else the repo's ``templates/``."""
-    here = Path(__file__).resolve().parent
-    packaged = here / "theme"
-    return packaged if packaged.is_dir() else here.parent / "templates"
 
 
 # -- Markdown ---------------------------------------------------------------------
@@ -453,12 +447,7 @@ class Renderer:
 
     def __init__(self, workspace: Path | None = None, extra_dirs: Sequence[Path] = ()) -> None:
         self.workspace = workspace
-        search = [*extra_dirs]
-        if workspace is not None and (workspace / "templates").is_dir():
-            search.append(workspace / "templates")
-        theme = theme_dir()
-        if not any(_same(theme, p) for p in search):
-            search.append(theme)
+        search = search_path(workspace, extra_dirs)
         self.search_path = search
         loader = jinja2.FileSystemLoader([str(p) for p in search])
         common = {
@@ -596,10 +585,3 @@ def _names_in(value: Any, depth: int = 0) -> Iterator[str]:
                 yield from _names_in(item, depth + 1)
     elif isinstance(value, list | tuple) and value:
         yield from _names_in(value[0], depth + 1)
-
-
-def _same(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve()
-    except OSError:
-        return False

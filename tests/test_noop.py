@@ -15,7 +15,7 @@ import pytest
 
 import generator.build as build_module
 from generator.build import build
-from generator.cache import MANIFEST_NAME, search_path
+from generator.cache import MANIFEST_NAME
 
 from .conftest import FULL_CASE, MINIMAL_CASE, TODAY, make_workspace
 
@@ -143,7 +143,9 @@ def test_a_partial_build_then_a_full_one_renders_the_index(workspace, renders):
 
 @pytest.mark.parametrize("overrides", [False, True])
 def test_fingerprints_look_templates_up_where_the_renderer_does(tmp_path, overrides):
+    """The build hashes templates found by generator.searchpath's rule: the renderer must load by it too."""
     from generator.render import Renderer
+    from generator.searchpath import search_path
 
     ws = make_workspace(
         tmp_path / "ws",

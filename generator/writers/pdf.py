@@ -451,7 +451,7 @@ def write(doc: Document, source: Source, ctx: BuildContext) -> bytes:
     Resources may come from the workspace's ``assets/`` and ``templates/`` and
     from the default theme; an agreement gets a signature field per signatory.
     """
-    from ..render import theme_dir
+    from ..searchpath import theme_dir
     from .html import render_html
 
     html = render_html(doc, source, ctx, fmt="pdf")
